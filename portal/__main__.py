@@ -1,0 +1,69 @@
+"""Command line: ``python -m portal migrate | seed | serve | makemigration | check-migrations``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+import click
+
+
+@click.group()
+def cli() -> None:
+    """Yimatong portal administration."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply every pending database migration."""
+    from portal.db.migrate import upgrade
+
+    upgrade()
+    click.echo("database is up to date")
+
+
+@cli.command()
+def seed() -> None:
+    """Add the demo data (once; an already seeded database is kept)."""
+    from portal.db.seed import seed as run_seed
+    from portal.settings import get_settings
+
+    created = asyncio.run(run_seed(get_settings()))
+    click.echo("demo data created" if created else "demo data already present")
+
+
+@cli.command()
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int, show_default="8000")
+@click.option("--workers", default=1, type=int, help="App processes (use Redis and PostgreSQL for more than 1).")
+@click.option("--reload", is_flag=True, help="Restart when code changes (development).")
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    """Serve the portal with uvicorn."""
+    import uvicorn
+
+    uvicorn.run("portal.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
+                proxy_headers=True, log_level="info")
+
+
+@cli.command()
+@click.argument("message")
+def makemigration(message: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    from portal.db.migrate import make_migration
+
+    make_migration(message)
+
+
+@cli.command("check-migrations")
+def check_migrations() -> None:
+    """Fail if a model change has no migration."""
+    from portal.db.migrate import check
+
+    check()
+    click.echo("migrations match the models")
+
+
+if __name__ == "__main__":
+    cli()

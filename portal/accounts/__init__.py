@@ -1,0 +1,1 @@
+"""Accounts: patient login by SMS code, and the family members (就诊人) an account manages."""

@@ -1,0 +1,106 @@
+"""create_app(): plugins, middleware and routes, assembled from small pieces."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+
+from portal import features
+from portal.clock import Clock
+from portal.db.base import load_models
+from portal.db.engine import create_engine
+from portal.messaging.services import build_sender
+from portal.settings import Settings, get_settings
+from portal.web.errors import exception_handlers
+from portal.web.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from portal.web.security import security_headers_factory
+from portal.web.sessions import RotatingSessionConfig
+from portal.web.shell import shell_middleware_factory
+from portal.web.templating import STATIC_DIR, template_config
+
+logger = logging.getLogger("portal")
+
+
+def _stores(settings: Settings) -> tuple[dict[str, Store], RateLimiter, Any]:
+    """Sessions and rate limits: in this process by default, in Redis when configured."""
+    if settings.redis.url:
+        from litestar.stores.redis import RedisStore
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis.url)
+        return {"sessions": RedisStore(redis, namespace="ymt:sessions")}, RedisRateLimiter(redis), redis
+    return {"sessions": MemoryStore()}, MemoryRateLimiter(), None
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
+    """Build the portal. Tests pass their own settings and clock."""
+    settings = settings or get_settings()
+    settings.app.check()
+    load_models()
+    db_config = SQLAlchemyAsyncConfig(
+        engine_instance=create_engine(settings.db),
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        set_default_exception_handler=False,
+    )
+    stores, rate_limiter, redis = _stores(settings)
+    session_config = RotatingSessionConfig(
+        key="ymt_session",
+        max_age=settings.login.session_max_age_seconds,
+        secure=settings.app.is_production,
+        httponly=True,
+        samesite="lax",
+        exclude=["/static/", "/healthz", "/readyz", "/api/"],
+    )
+    state = State({
+        "settings": settings,
+        "clock": clock or Clock(settings.i18n.zone),
+        "sms_sender": build_sender(settings.login.sms_sender),
+        "rate_limiter": rate_limiter,
+        "redis": redis,
+        "default_locale": settings.i18n.default_locale,
+    })
+
+    async def close_redis() -> None:
+        if redis is not None:
+            await redis.aclose()
+
+    return Litestar(
+        route_handlers=[
+            *features.route_handlers(),
+            create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False,
+                                       cache_control=None, opt={"skip_session": True}),
+        ],
+        plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
+        middleware=[
+            security_headers_factory(settings.app.is_production),
+            session_config.middleware,
+            shell_middleware_factory(settings.i18n.default_locale),
+        ],
+        csrf_config=CSRFConfig(
+            secret=settings.app.secret_key,
+            cookie_name="ymt_csrf",
+            header_name="x-csrftoken",
+            cookie_secure=settings.app.is_production,
+            cookie_samesite="lax",
+            exclude=["/api/"],
+        ),
+        template_config=template_config(),
+        stores=stores,
+        state=state,
+        exception_handlers=exception_handlers,
+        openapi_config=OpenAPIConfig(title="Yimatong API", version="1", path="/schema"),
+        logging_config=LoggingConfig(log_exceptions="debug", root={"level": "INFO", "handlers": ["queue_listener"]}),
+        on_shutdown=[close_redis],
+        debug=False,
+    )

@@ -1,0 +1,47 @@
+"""Alembic environment: runs migrations on the configured async engine (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from portal.db.base import load_models, metadata
+from portal.db.engine import create_engine
+from portal.settings import DatabaseSettings
+
+load_models()
+config = context.config
+
+
+def _settings() -> DatabaseSettings:
+    url = config.attributes.get("database_url")
+    return DatabaseSettings(url=url) if url else DatabaseSettings()
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async() -> None:
+    engine = create_engine(_settings())
+    async with engine.connect() as connection:
+        await connection.run_sync(_run)
+        await connection.commit()
+    await engine.dispose()
+
+
+if context.is_offline_mode():
+    context.configure(url=_settings().url, target_metadata=metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    asyncio.run(_run_async())

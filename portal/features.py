@@ -1,0 +1,39 @@
+"""The feature packages that make up the portal. Each exposes ``route_handlers`` in its
+controllers module and may register home tiles; app.py mounts what is listed here."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+FEATURES: tuple[str, ...] = (
+    "portal.web",
+    "portal.messaging",
+    "portal.accounts",
+    "portal.home",
+)
+
+
+def _module(feature: str, part: str) -> Any | None:
+    name = f"{feature}.{part}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+
+
+def import_models() -> None:
+    """Import every feature's models so SQLAlchemy and Alembic know all tables."""
+    for feature in FEATURES:
+        _module(feature, "models")
+
+
+def route_handlers() -> list[Any]:
+    handlers: list[Any] = []
+    for feature in FEATURES:
+        module = _module(feature, "controllers")
+        if module is not None:
+            handlers.extend(module.route_handlers)
+    return handlers

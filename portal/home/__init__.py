@@ -1,0 +1,1 @@
+"""The home page in its two shapes, and the settings page (display mode, language)."""

@@ -1,0 +1,107 @@
+"""Home (standard or elder) and settings. Preference switches are plain forms that work without JS."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, get, post
+from litestar.di import Provide
+from litestar.response import Redirect, Template
+
+from portal.accounts.dependencies import provide_account_service, provide_patient_service
+from portal.accounts.services import AccountService, PatientService
+from portal.web import tiles
+from portal.web.auth import remember_preferences, requires_patient_login
+from portal.web.forms import form_text
+from portal.web.i18n import lazy_gettext, normalize_locale, set_locale
+from portal.web.tiles import Tile
+from portal.web.redirects import safe_next
+from portal.web.shell import normalize_mode, preference_cookies, shell_of
+
+dependencies = {
+    "patient_service": Provide(provide_patient_service),
+    "account_service": Provide(provide_account_service),
+}
+
+
+async def _elder_offer(request: Request[Any, Any, Any], patients: PatientService, accounts: AccountService) -> bool:
+    """Offer elder mode once to a patient aged 60+ who has not answered yet (never a pop-up)."""
+    shell = shell_of(request)
+    if not shell.logged_in or shell.elder:
+        return False
+    account = await accounts.get_one_or_none(id=UUID(shell.account_id))
+    if account is None or account.elder_offer_answered:
+        return False
+    today = request.app.state.clock.today()
+    elder_age = request.app.state.settings.login.elder_age
+    family = await patients.family_of(account.id)
+    return any(m.relationship == "self" and m.age(today) >= elder_age for m in family)
+
+
+@get("/", name="home", dependencies=dependencies)
+async def home(request: Request[Any, Any, Any], patient_service: PatientService,
+               account_service: AccountService) -> Template:
+    """Standard home: services grouped as patients think of them. Elder home: the card and big tiles."""
+    shell = shell_of(request)
+    context: dict[str, Any] = {
+        "groups": tiles.grouped(),
+        "elder_tiles": tiles.for_elders(),
+        "offer_elder_mode": await _elder_offer(request, patient_service, account_service),
+        "family": [],
+    }
+    if shell.logged_in:
+        context["family"] = await patient_service.family_of(UUID(shell.account_id))
+    return Template("home/elder.html" if shell.elder else "home/standard.html", context=context)
+
+
+@get("/settings", name="settings")
+async def settings_page() -> Template:
+    return Template("home/settings.html")
+
+
+async def _save(request: Request[Any, Any, Any], account_service: AccountService, **preference: Any) -> None:
+    remember_preferences(request, **preference)
+    shell = shell_of(request)
+    if shell.logged_in:
+        await account_service.save_preferences(UUID(shell.account_id), **preference)
+
+
+@post("/settings/mode", name="settings-mode", dependencies=dependencies)
+async def set_mode(request: Request[Any, Any, Any], account_service: AccountService) -> Redirect:
+    """Elder mode on or off; remembered in a cookie and on the account."""
+    form = await request.form()
+    mode = normalize_mode(form_text(form, "mode"))
+    await _save(request, account_service, mode=mode, elder_offer_answered=True)
+    secure = request.app.state.settings.app.is_production
+    return Redirect(safe_next(form_text(form, "next")), status_code=303,
+                    cookies=preference_cookies(mode=mode, secure=secure))
+
+
+@post("/settings/language", name="settings-language", dependencies=dependencies)
+async def set_language(request: Request[Any, Any, Any], account_service: AccountService) -> Redirect:
+    """中文 or English; remembered in a cookie and on the account."""
+    form = await request.form()
+    locale = normalize_locale(form_text(form, "locale"))
+    await _save(request, account_service, locale=locale)
+    set_locale(locale)
+    secure = request.app.state.settings.app.is_production
+    return Redirect(safe_next(form_text(form, "next")), status_code=303,
+                    cookies=preference_cookies(locale=locale, secure=secure))
+
+
+@post("/settings/elder-offer", name="settings-elder-offer", dependencies=dependencies,
+      guards=[requires_patient_login])
+async def decline_elder_offer(request: Request[Any, Any, Any], account_service: AccountService) -> Redirect:
+    """"No, thanks": the offer is not shown again (the switch stays in the header and settings)."""
+    shell = shell_of(request)
+    await account_service.save_preferences(UUID(shell.account_id), elder_offer_answered=True)
+    return Redirect("/", status_code=303)
+
+
+route_handlers = [home, settings_page, set_mode, set_language, decline_elder_offer]
+
+tiles.register(
+    Tile(key="settings", label=lazy_gettext("Settings"), hint=lazy_gettext("Large text, language"),
+         href="/settings", icon="settings", group="me", rank=90, elder_rank=99),
+)

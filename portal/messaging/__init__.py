@@ -1,0 +1,1 @@
+"""Text messages (SMS) to patients through a pluggable sender; a development outbox."""

@@ -1,0 +1,1 @@
+"""What every page shares: the shell (mode, language, who is logged in), i18n, errors, security."""

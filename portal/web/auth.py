@@ -1,0 +1,74 @@
+"""Who is logged in: a guard for patient pages and the session helpers login and logout use."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+
+from portal.web import shell as shell_keys
+from portal.web.masking import mask_name
+from portal.web.sessions import rotate_session
+from portal.web.shell import forget_shell, shell_of
+
+
+def requires_patient_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: a patient account must be logged in (401 becomes a redirect to /login)."""
+    if not shell_of(connection).logged_in:
+        raise NotAuthorizedException()
+
+
+async def provide_account_id(request: ASGIConnection[Any, Any, Any, Any]) -> UUID:
+    """The logged-in account's id, for handlers behind ``requires_patient_login``."""
+    account_id = shell_of(request).account_id
+    if account_id is None:
+        raise NotAuthorizedException()
+    return UUID(account_id)
+
+
+def log_in(connection: ASGIConnection[Any, Any, Any, Any], account_id: UUID, *, mode: str | None,
+           locale: str | None) -> None:
+    """Start a fresh session for an account (a new session id: no fixation)."""
+    rotate_session(connection)
+    connection.set_session({
+        shell_keys.SESSION_ACCOUNT: str(account_id),
+        **({shell_keys.SESSION_MODE: mode} if mode else {}),
+        **({shell_keys.SESSION_LOCALE: locale} if locale else {}),
+    })
+    forget_shell(connection)
+
+
+def log_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    rotate_session(connection)
+    connection.clear_session()
+    forget_shell(connection)
+
+
+def choose_patient(connection: ASGIConnection[Any, Any, Any, Any], patient_id: UUID | None, name: str | None) -> None:
+    """Make a family member the current patient (the header shows them masked)."""
+    session = dict(connection.session or {})
+    if patient_id is None:
+        session.pop(shell_keys.SESSION_PATIENT, None)
+        session.pop(shell_keys.SESSION_PATIENT_LABEL, None)
+    else:
+        session[shell_keys.SESSION_PATIENT] = str(patient_id)
+        session[shell_keys.SESSION_PATIENT_LABEL] = mask_name(name or "")
+    connection.set_session(session)
+    forget_shell(connection)
+
+
+def remember_preferences(connection: ASGIConnection[Any, Any, Any, Any], *, mode: str | None = None,
+                         locale: str | None = None) -> None:
+    """Keep a logged-in patient's preference in the session (the account keeps it too)."""
+    if not shell_of(connection).logged_in:
+        return
+    session = dict(connection.session or {})
+    if mode is not None:
+        session[shell_keys.SESSION_MODE] = mode
+    if locale is not None:
+        session[shell_keys.SESSION_LOCALE] = locale
+    connection.set_session(session)
+    forget_shell(connection)

@@ -1,0 +1,74 @@
+"""Friendly error pages in both modes and languages; JSON for the API; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from portal.web.i18n import gettext as _, set_locale
+from portal.web.shell import shell_of
+
+logger = logging.getLogger("portal.errors")
+CSRF_FAILURE = "CSRF token verification failed"
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _explain(status: int, detail: str) -> tuple[str, str]:
+    """A title and a next step for each kind of failure, in plain words."""
+    if detail == CSRF_FAILURE:
+        return (
+            _("This page was open for too long"),
+            _("For your safety the form could not be sent. Please go back, reload the page and try again."),
+        )
+    return {
+        400: (_("Something in the form was not right"), _("Please go back, check what you typed and try again.")),
+        403: (_("This page is not available to you"), _("Please go back to the home page.")),
+        404: (_("We could not find this page"), _("The link may be old or mistyped. Please go back to the home page.")),
+        405: (_("This action is not possible here"), _("Please go back to the home page.")),
+        429: (_("Too many tries in a short time"), _("Please wait a minute and try again.")),
+    }.get(status, (_("Sorry, something went wrong on our side"), _("Please try again in a moment. If it keeps happening, ask the staff at the service desk.")))
+
+
+def _error_page(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
+    set_locale(shell_of(request).locale)
+    title, advice = _explain(status, detail)
+    if _wants_json(request):
+        return Response({"status": status, "title": title, "detail": advice}, status_code=status,
+                        media_type=MediaType.JSON)
+    headers = {"HX-Retarget": "body", "HX-Reswap": "innerHTML"} if request.headers.get("hx-request") else {}
+    return Template("errors/error.html", context={"status": status, "title": title, "advice": advice},
+                    status_code=status, headers=headers)
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, NotAuthorizedException) and not _wants_json(request):
+        target = "/login?next=" + quote(request.url.path)
+        if request.headers.get("hx-request"):
+            return Response(b"", status_code=204, headers={"HX-Redirect": target})
+        return Redirect(target, status_code=303)
+    detail = exc.detail if isinstance(exc, PermissionDeniedException) else ""
+    return _error_page(request, exc.status_code, detail)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    try:
+        return _error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, "")
+    except Exception:  # the error page itself failed: still no stack trace for the user
+        logger.exception("error page failed")
+        return Response(_("Sorry, something went wrong on our side"), status_code=500, media_type=MediaType.TEXT)
+
+
+exception_handlers: dict[Any, Any] = {
+    HTTPException: http_exception_handler,
+    Exception: internal_error_handler,
+}

@@ -1,0 +1,12 @@
+"""Where to go after a form: only paths on this site (no open redirects)."""
+
+from __future__ import annotations
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Accept a local absolute path like ``/patients``; anything else goes to ``default``."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ch in target for ch in "\r\n"):
+        return default
+    return target
