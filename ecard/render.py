@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import qrcode
 import qrcode.constants
@@ -61,19 +61,17 @@ def _rectangles_path(rectangles: Iterable[tuple[int, int, int, int]]) -> str:
     return "M" + "".join(parts)[1:] if parts else ""
 
 
-def _horizontal_runs(
-    matrix: Sequence[Sequence[bool]], offset: int
-) -> Iterable[tuple[int, int, int, int]]:
-    for y, row in enumerate(matrix):
-        x, size = 0, len(row)
-        while x < size:
-            if not row[x]:
-                x += 1
-                continue
+def _runs(row: Sequence[bool]) -> Iterator[tuple[int, int]]:
+    """(start, length) of each run of dark modules in a row."""
+    x, size = 0, len(row)
+    while x < size:
+        if row[x]:
             start = x
             while x < size and row[x]:
                 x += 1
-            yield (start + offset, y + offset, x - start, 1)
+            yield start, x - start
+        else:
+            x += 1
 
 
 def qr_modules(text: str) -> list[list[bool]]:
@@ -103,7 +101,13 @@ def qr_svg(text: str, *, label: str) -> str:
     """
     modules = qr_modules(text)
     size = len(modules) + 2 * QR_QUIET_ZONE
-    return _svg(size, size, label, _rectangles_path(_horizontal_runs(modules, QR_QUIET_ZONE)))
+    quiet = QR_QUIET_ZONE
+    runs = (
+        (start + quiet, y + quiet, length, 1)
+        for y, row in enumerate(modules)
+        for start, length in _runs(row)
+    )
+    return _svg(size, size, label, _rectangles_path(runs))
 
 
 def barcode_pattern(card_number: str) -> str:
@@ -113,7 +117,7 @@ def barcode_pattern(card_number: str) -> str:
     check symbol and the stop pattern, 123 modules in all, no quiet zone. The symbol patterns
     come from python-barcode's table, but we assemble them ourselves: python-barcode 0.16.1's
     `Code128` silently drops a leading "99" pair, so 1 card in 90 would scan as 14 digits
-    (WhyNotHugo/python-barcode#251, fixed upstream in #263 but not released yet).
+    (WhyNotHugo/python-barcode#251; the fix, #263, is not in the release we use).
     """
     if not is_valid_card_number(card_number):
         raise ValueError("not a valid card number")
@@ -135,15 +139,9 @@ def barcode_svg(card_number: str, *, label: str) -> str:
     bars are `BARCODE_HEIGHT` modules tall. Cached per (card number, label).
     """
     pattern = barcode_pattern(card_number)
-    bars: list[tuple[int, int, int, int]] = []
-    x = 0
-    while x < len(pattern):
-        if pattern[x] == "1":
-            start = x
-            while x < len(pattern) and pattern[x] == "1":
-                x += 1
-            bars.append((start + BARCODE_QUIET_ZONE, 0, x - start, BARCODE_HEIGHT))
-        else:
-            x += 1
+    bars = (
+        (start + BARCODE_QUIET_ZONE, 0, width, BARCODE_HEIGHT)
+        for start, width in _runs([module == "1" for module in pattern])
+    )
     width = len(pattern) + 2 * BARCODE_QUIET_ZONE
     return _svg(width, BARCODE_HEIGHT, label, _rectangles_path(bars))

@@ -35,16 +35,33 @@ def seed() -> None:
 
 
 @cli.command()
-@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
-@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int, show_default="8000")
-@click.option("--workers", default=1, type=int, help="App processes (use Redis and PostgreSQL for more than 1).")
+@click.option(
+    "--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1"
+)
+@click.option(
+    "--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int, show_default="8000"
+)
+@click.option(
+    "--workers",
+    default=1,
+    type=int,
+    help="App processes (use Redis and PostgreSQL for more than 1).",
+)
 @click.option("--reload", is_flag=True, help="Restart when code changes (development).")
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
     """Serve the portal with uvicorn."""
     import uvicorn
 
-    uvicorn.run("portal.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
-                proxy_headers=True, log_level="info")
+    uvicorn.run(
+        "portal.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        log_level="info",
+    )
 
 
 @cli.command()

@@ -5,7 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -15,6 +19,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from portal import features
 from portal.clock import Clock
@@ -39,7 +44,11 @@ def _stores(settings: Settings) -> tuple[dict[str, Store], RateLimiter, Any]:
         from redis.asyncio import Redis
 
         redis = Redis.from_url(settings.redis.url)
-        return {"sessions": RedisStore(redis, namespace="ymt:sessions")}, RedisRateLimiter(redis), redis
+        return (
+            {"sessions": RedisStore(redis, namespace="ymt:sessions")},
+            RedisRateLimiter(redis),
+            redis,
+        )
     return {"sessions": MemoryStore()}, MemoryRateLimiter(), None
 
 
@@ -48,8 +57,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     settings = settings or get_settings()
     settings.app.check()
     load_models()
+    engine = create_engine(settings.db)
     db_config = SQLAlchemyAsyncConfig(
-        engine_instance=create_engine(settings.db),
+        engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
         set_default_exception_handler=False,
     )
@@ -62,24 +72,33 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         samesite="lax",
         exclude=["/static/", "/healthz", "/readyz", "/api/"],
     )
-    state = State({
-        "settings": settings,
-        "clock": clock or Clock(settings.i18n.zone),
-        "sms_sender": build_sender(settings.login.sms_sender),
-        "rate_limiter": rate_limiter,
-        "redis": redis,
-        "default_locale": settings.i18n.default_locale,
-    })
+    state = State(
+        {
+            "settings": settings,
+            "clock": clock or Clock(settings.i18n.zone),
+            "sms_sender": build_sender(settings.login.sms_sender),
+            "rate_limiter": rate_limiter,
+            "redis": redis,
+            "default_locale": settings.i18n.default_locale,
+            "db_sessions": async_sessionmaker(engine, expire_on_commit=False),
+        }
+    )
 
-    async def close_redis() -> None:
+    async def close_connections() -> None:
         if redis is not None:
             await redis.aclose()
+        await engine.dispose()
 
     return Litestar(
         route_handlers=[
             *features.route_handlers(),
-            create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False,
-                                       cache_control=None, opt={"skip_session": True}),
+            create_static_files_router(
+                path="/static",
+                directories=[STATIC_DIR],
+                include_in_schema=False,
+                cache_control=None,
+                opt={"skip_session": True},
+            ),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
         middleware=[
@@ -100,7 +119,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         state=state,
         exception_handlers=exception_handlers,
         openapi_config=OpenAPIConfig(title="Yimatong API", version="1", path="/schema"),
-        logging_config=LoggingConfig(log_exceptions="debug", root={"level": "INFO", "handlers": ["queue_listener"]}),
-        on_shutdown=[close_redis],
+        logging_config=LoggingConfig(
+            log_exceptions="debug", root={"level": "INFO", "handlers": ["queue_listener"]}
+        ),
+        on_shutdown=[close_connections],
         debug=False,
     )

@@ -54,10 +54,14 @@ class AppSettings:
     def check(self) -> None:
         """Refuse production without a real secret; warn in development."""
         if self.environment not in {"development", "production", "test"}:
-            raise SettingsError(f"PORTAL_ENV must be development, production or test, not {self.environment!r}")
+            raise SettingsError(
+                f"PORTAL_ENV must be development, production or test, not {self.environment!r}"
+            )
         if self.secret_key == DEVELOPMENT_SECRET:
             if self.is_production:
-                raise SettingsError("PORTAL_SECRET_KEY must be set to a long random value in production")
+                raise SettingsError(
+                    "PORTAL_SECRET_KEY must be set to a long random value in production"
+                )
             logger.warning("PORTAL_SECRET_KEY is not set: using the development secret")
         elif len(self.secret_key) < 32:
             raise SettingsError("PORTAL_SECRET_KEY must be at least 32 characters")
@@ -68,7 +72,9 @@ class DatabaseSettings:
     """Where the data lives: a SQLite file by default, PostgreSQL (asyncpg) in production."""
 
     url: str = field(
-        default_factory=lambda: _env("PORTAL_DATABASE_URL", f"sqlite+aiosqlite:///{BASE_DIR / 'var' / 'portal.db'}")
+        default_factory=lambda: _env(
+            "PORTAL_DATABASE_URL", f"sqlite+aiosqlite:///{BASE_DIR / 'var' / 'portal.db'}"
+        )
     )
     echo: bool = field(default_factory=lambda: _env_bool("PORTAL_DATABASE_ECHO", False))
     pool_size: int = field(default_factory=lambda: _env_int("PORTAL_DATABASE_POOL_SIZE", 10))
@@ -104,7 +110,9 @@ class LoginSettings:
 
     code_ttl_seconds: int = field(default_factory=lambda: _env_int("PORTAL_CODE_TTL_SECONDS", 300))
     code_max_attempts: int = field(default_factory=lambda: _env_int("PORTAL_CODE_MAX_ATTEMPTS", 5))
-    resend_after_seconds: int = field(default_factory=lambda: _env_int("PORTAL_CODE_RESEND_SECONDS", 60))
+    resend_after_seconds: int = field(
+        default_factory=lambda: _env_int("PORTAL_CODE_RESEND_SECONDS", 60)
+    )
     codes_per_hour: int = field(default_factory=lambda: _env_int("PORTAL_CODES_PER_HOUR", 5))
     requests_per_address_per_hour: int = field(
         default_factory=lambda: _env_int("PORTAL_CODE_REQUESTS_PER_ADDRESS_PER_HOUR", 30)
@@ -112,7 +120,9 @@ class LoginSettings:
     logins_per_address_per_minute: int = field(
         default_factory=lambda: _env_int("PORTAL_LOGINS_PER_ADDRESS_PER_MINUTE", 20)
     )
-    session_max_age_seconds: int = field(default_factory=lambda: _env_int("PORTAL_SESSION_MAX_AGE", 14 * 86400))
+    session_max_age_seconds: int = field(
+        default_factory=lambda: _env_int("PORTAL_SESSION_MAX_AGE", 14 * 86400)
+    )
     sms_sender: str = field(default_factory=lambda: _env("PORTAL_SMS_SENDER", "console"))
     max_patients_per_account: int = 5
     elder_age: int = 60

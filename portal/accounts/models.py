@@ -23,10 +23,6 @@ class Account(Base):
     elder_offer_answered: Mapped[bool] = mapped_column(Boolean, default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
-    links: Mapped[list[AccountPatient]] = relationship(
-        back_populates="account", cascade="all, delete-orphan", lazy="noload"
-    )
-
 
 class Patient(Base):
     """A person who is treated: one per ID number, reachable from every account that added them."""
@@ -46,12 +42,15 @@ class AccountPatient(Base):
     __tablename__ = "account_patient"
     __table_args__ = (UniqueConstraint("account_id", "patient_id"),)
 
-    account_id: Mapped[UUID] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
-    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[UUID] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    patient_id: Mapped[UUID] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
     relationship_kind: Mapped[str] = mapped_column(String(16))
     position: Mapped[int] = mapped_column(Integer, default=0)
 
-    account: Mapped[Account] = relationship(back_populates="links", lazy="noload")
     patient: Mapped[Patient] = relationship(lazy="joined")
 
 

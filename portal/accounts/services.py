@@ -11,18 +11,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from litestar.exceptions import NotFoundException
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts.idnumber import InvalidIdNumber, age_on, parse_id_number
+from portal.accounts.idnumber import IdNumber, InvalidIdNumber, age_on, parse_id_number
 from portal.accounts.models import Account, AccountPatient, LoginCode, Patient
+from portal.clock import Clock
 from portal.messaging.services import SmsSender
 from portal.settings import LoginSettings
 from portal.web.forms import RuleError
-from portal.web.i18n import gettext as _, ngettext
+from portal.web.i18n import gettext as _
+from portal.web.i18n import ngettext
 
 PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
 RELATIONSHIPS = ("self", "parent", "spouse", "child", "sibling", "other")
@@ -36,10 +38,6 @@ def normalize_phone(text: str) -> str:
     return re.sub(r"[\s-]", "", text or "").removeprefix("+86")
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -47,8 +45,16 @@ def _aware(moment: datetime) -> datetime:
 class LoginService:
     """Phone + one-time SMS code. Codes are hashed, expire, allow few tries and few sends."""
 
-    def __init__(self, session: AsyncSession, settings: LoginSettings, secret: str, sender: SmsSender) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        settings: LoginSettings,
+        secret: str,
+        sender: SmsSender,
+        clock: Clock,
+    ) -> None:
         self.session = session
+        self.clock = clock
         self.settings = settings
         self.secret = secret.encode()
         self.sender = sender
@@ -58,19 +64,27 @@ class LoginService:
 
     async def _latest_code(self, phone: str) -> LoginCode | None:
         result = await self.session.execute(
-            select(LoginCode).where(LoginCode.phone == phone).order_by(LoginCode.created_at.desc()).limit(1)
+            select(LoginCode)
+            .where(LoginCode.phone == phone)
+            .order_by(LoginCode.created_at.desc())
+            .limit(1)
         )
         return result.scalar_one_or_none()
 
-    async def request_code(self, phone_text: str, address: str | None, now: datetime | None = None) -> str:
+    async def request_code(self, phone_text: str, address: str | None) -> str:
         """Send a new code to a phone; returns the normalized phone. Raises RuleError when not allowed."""
-        now = now or utcnow()
+        now = self.clock.now()
         phone = normalize_phone(phone_text)
         if not PHONE_PATTERN.match(phone):
-            raise RuleError(_("Please enter an 11-digit mobile phone number, for example 13812345678."), "phone")
+            raise RuleError(
+                _("Please enter an 11-digit mobile phone number, for example 13812345678."), "phone"
+            )
         latest = await self._latest_code(phone)
         if latest is not None:
-            wait = self.settings.resend_after_seconds - (now - _aware(latest.created_at)).total_seconds()
+            wait = (
+                self.settings.resend_after_seconds
+                - (now - _aware(latest.created_at)).total_seconds()
+            )
             if wait > 0:
                 raise RuleError(
                     ngettext(
@@ -81,12 +95,14 @@ class LoginService:
                     "phone",
                 )
         sent_this_hour = await self.session.scalar(
-            select(func.count()).select_from(LoginCode).where(
-                LoginCode.phone == phone, LoginCode.created_at > now - timedelta(hours=1)
-            )
+            select(func.count())
+            .select_from(LoginCode)
+            .where(LoginCode.phone == phone, LoginCode.created_at > now - timedelta(hours=1))
         )
         if (sent_this_hour or 0) >= self.settings.codes_per_hour:
-            raise RuleError(_("Too many codes were sent to this number. Please try again in an hour."), "phone")
+            raise RuleError(
+                _("Too many codes were sent to this number. Please try again in an hour."), "phone"
+            )
         code = f"{secrets.randbelow(1_000_000):06d}"
         self.session.add(
             LoginCode(
@@ -101,18 +117,23 @@ class LoginService:
         await self.sender.send(
             self.session,
             phone,
-            _("[Yimatong] Your login code is %(code)s. It works for %(minutes)d minutes. Never tell it to anyone.",
-              code=code, minutes=minutes),
+            _(
+                "[Yimatong] Your login code is %(code)s. It works for %(minutes)d minutes. Never tell it to anyone.",
+                code=code,
+                minutes=minutes,
+            ),
         )
         await self.session.commit()
         return phone
 
-    async def verify_code(self, phone: str, code_text: str, now: datetime | None = None) -> Account:
+    async def verify_code(self, phone: str, code_text: str) -> Account:
         """Check a code; on success mark it used and return the (possibly new) account."""
-        now = now or utcnow()
+        now = self.clock.now()
         code = re.sub(r"\s", "", code_text or "")
         if not re.fullmatch(r"\d{6}", code):
-            raise RuleError(_("The code has 6 digits. Please type the 6 digits from the text message."), "code")
+            raise RuleError(
+                _("The code has 6 digits. Please type the 6 digits from the text message."), "code"
+            )
         latest = await self._latest_code(phone)
         if latest is None or latest.used or _aware(latest.expires_at) <= now:
             raise RuleError(_("This code has expired. Please ask for a new code."), "code")
@@ -174,7 +195,9 @@ class PatientService(SQLAlchemyAsyncRepositoryService[Patient]):
             .where(AccountPatient.account_id == account_id)
             .order_by(AccountPatient.position, AccountPatient.created_at)
         )
-        return [FamilyMember(link.patient, link.relationship_kind, link.id) for link in result.scalars()]
+        return [
+            FamilyMember(link.patient, link.relationship_kind, link.id) for link in result.scalars()
+        ]
 
     async def member_of(self, account_id: UUID, patient_id: UUID | str) -> FamilyMember:
         """The patient if this account manages them; otherwise 404 (never reveal another's patient)."""
@@ -183,7 +206,9 @@ class PatientService(SQLAlchemyAsyncRepositoryService[Patient]):
         except ValueError as exc:
             raise NotFoundException() from exc
         link = await self.repository.session.scalar(
-            select(AccountPatient).where(AccountPatient.account_id == account_id, AccountPatient.patient_id == wanted)
+            select(AccountPatient).where(
+                AccountPatient.account_id == account_id, AccountPatient.patient_id == wanted
+            )
         )
         if link is None:
             raise NotFoundException()
@@ -195,26 +220,39 @@ class PatientService(SQLAlchemyAsyncRepositoryService[Patient]):
             raise RuleError(_("Please enter the real name as written on the ID card."), "name")
         phone = normalize_phone(phone)
         if not PHONE_PATTERN.match(phone):
-            raise RuleError(_("Please enter an 11-digit mobile phone number, for example 13812345678."), "phone")
+            raise RuleError(
+                _("Please enter an 11-digit mobile phone number, for example 13812345678."), "phone"
+            )
         if relationship not in RELATIONSHIPS:
             raise RuleError(_("Please choose who this person is to you."), "relationship")
         return phone
 
     @staticmethod
-    def _parse_id(text: str, today: date):  # type: ignore[no-untyped-def]
+    def _parse_id(text: str, today: date) -> IdNumber:
         try:
             return parse_id_number(text, today)
         except InvalidIdNumber as exc:
             messages = {
                 "length": _("An ID number has 18 characters. Please check and type it again."),
                 "shape": _("An ID number has 17 digits and then a digit or the letter X."),
-                "checksum": _("This ID number is not valid: one of its digits is probably wrong. Please check it."),
-                "birth_date": _("The birth date inside this ID number is not a real date. Please check it."),
+                "checksum": _(
+                    "This ID number is not valid: one of its digits is probably wrong. Please check it."
+                ),
+                "birth_date": _(
+                    "The birth date inside this ID number is not a real date. Please check it."
+                ),
             }
             raise RuleError(messages[exc.reason], "id_number") from exc
 
     async def add_member(
-        self, account_id: UUID, *, name: str, id_number: str, phone: str, relationship: str, today: date
+        self,
+        account_id: UUID,
+        *,
+        name: str,
+        id_number: str,
+        phone: str,
+        relationship: str,
+        today: date,
     ) -> FamilyMember:
         """Add a family member; an ID number already known joins the same patient if the name matches."""
         session = self.repository.session
@@ -223,33 +261,55 @@ class PatientService(SQLAlchemyAsyncRepositoryService[Patient]):
         family = await self.family_of(account_id)
         if len(family) >= self.max_per_account:
             raise RuleError(
-                _("An account can manage at most %(count)d people. Remove someone first.", count=self.max_per_account)
+                _(
+                    "An account can manage at most %(count)d people. Remove someone first.",
+                    count=self.max_per_account,
+                )
             )
         if relationship == "self" and any(m.relationship == "self" for m in family):
-            raise RuleError(_("You have already added yourself. Please choose another relationship."), "relationship")
+            raise RuleError(
+                _("You have already added yourself. Please choose another relationship."),
+                "relationship",
+            )
         patient = await session.scalar(select(Patient).where(Patient.id_number == parsed.number))
         if patient is not None:
             if any(m.patient.id == patient.id for m in family):
                 raise RuleError(_("This person is already in your list."), "id_number")
             if patient.name != name:
-                raise RuleError(_("The name does not match this ID number. Please check both."), "name")
+                raise RuleError(
+                    _("The name does not match this ID number. Please check both."), "name"
+                )
         else:
             patient = Patient(
-                name=name, id_number=parsed.number, phone=phone, sex=parsed.sex, birth_date=parsed.birth_date
+                name=name,
+                id_number=parsed.number,
+                phone=phone,
+                sex=parsed.sex,
+                birth_date=parsed.birth_date,
             )
             session.add(patient)
             await session.flush()
             for hook in patient_added_hooks:
                 await hook(session, patient)
         link = AccountPatient(
-            account_id=account_id, patient_id=patient.id, relationship_kind=relationship, position=len(family)
+            account_id=account_id,
+            patient_id=patient.id,
+            relationship_kind=relationship,
+            position=len(family),
         )
         session.add(link)
         await session.commit()
         return FamilyMember(patient, relationship, link.id)
 
     async def update_member(
-        self, account_id: UUID, patient_id: UUID, *, name: str, id_number: str, phone: str, relationship: str,
+        self,
+        account_id: UUID,
+        patient_id: UUID,
+        *,
+        name: str,
+        id_number: str,
+        phone: str,
+        relationship: str,
         today: date,
     ) -> FamilyMember:
         """Correct a family member's details. The ID number may change only while no one else shares them."""
@@ -258,22 +318,39 @@ class PatientService(SQLAlchemyAsyncRepositoryService[Patient]):
         phone = self._check_fields(name, phone, relationship)
         parsed = self._parse_id(id_number, today)
         family = await self.family_of(account_id)
-        if relationship == "self" and any(m.relationship == "self" and m.id != member.id for m in family):
-            raise RuleError(_("You have already added yourself. Please choose another relationship."), "relationship")
+        if relationship == "self" and any(
+            m.relationship == "self" and m.id != member.id for m in family
+        ):
+            raise RuleError(
+                _("You have already added yourself. Please choose another relationship."),
+                "relationship",
+            )
         patient = member.patient
         if parsed.number != patient.id_number:
             sharers = await session.scalar(
-                select(func.count()).select_from(AccountPatient).where(AccountPatient.patient_id == patient.id)
+                select(func.count())
+                .select_from(AccountPatient)
+                .where(AccountPatient.patient_id == patient.id)
             )
             if (sharers or 0) > 1:
                 raise RuleError(
-                    _("Another account also manages this person, so the ID number cannot be changed here."),
+                    _(
+                        "Another account also manages this person, so the ID number cannot be changed here."
+                    ),
                     "id_number",
                 )
-            taken = await session.scalar(select(Patient.id).where(Patient.id_number == parsed.number))
+            taken = await session.scalar(
+                select(Patient.id).where(Patient.id_number == parsed.number)
+            )
             if taken is not None:
-                raise RuleError(_("This ID number already belongs to another patient."), "id_number")
-            patient.id_number, patient.sex, patient.birth_date = parsed.number, parsed.sex, parsed.birth_date
+                raise RuleError(
+                    _("This ID number already belongs to another patient."), "id_number"
+                )
+            patient.id_number, patient.sex, patient.birth_date = (
+                parsed.number,
+                parsed.sex,
+                parsed.birth_date,
+            )
         patient.name, patient.phone = name, phone
         link = await session.get_one(AccountPatient, member.link_id)
         link.relationship_kind = relationship
@@ -298,7 +375,11 @@ class AccountService(SQLAlchemyAsyncRepositoryService[Account]):
     repository_type = Repo
 
     async def save_preferences(
-        self, account_id: UUID, *, mode: str | None = None, locale: str | None = None,
+        self,
+        account_id: UUID,
+        *,
+        mode: str | None = None,
+        locale: str | None = None,
         elder_offer_answered: bool | None = None,
     ) -> None:
         account = await self.repository.session.get(Account, account_id)

@@ -39,8 +39,12 @@ async def seed_accounts(session: AsyncSession, today: date) -> None:
         await session.flush()
         for name, region, born, sequence, member_phone, relationship in members:
             await patients.add_member(
-                account.id, name=name, id_number=make_id_number(region, born, sequence), phone=member_phone,
-                relationship=relationship, today=today,
+                account.id,
+                name=name,
+                id_number=make_id_number(region, born, sequence),
+                phone=member_phone,
+                relationship=relationship,
+                today=today,
             )
 
 
@@ -55,7 +59,10 @@ async def seed(settings: Settings, clock: Clock | None = None) -> bool:
     engine = create_engine(settings.db)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-            if await session.scalar(select(Account.id).where(Account.phone == DEMO_PHONE)) is not None:
+            if (
+                await session.scalar(select(Account.id).where(Account.phone == DEMO_PHONE))
+                is not None
+            ):
                 logger.info("demo data already present; keeping it")
                 return False
             for seeder in SEEDERS:

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Template
 
 from portal.accounts.dependencies import provide_account_service, provide_patient_service
@@ -15,9 +15,9 @@ from portal.web import tiles
 from portal.web.auth import remember_preferences, requires_patient_login
 from portal.web.forms import form_text
 from portal.web.i18n import lazy_gettext, normalize_locale, set_locale
-from portal.web.tiles import Tile
 from portal.web.redirects import safe_next
 from portal.web.shell import normalize_mode, preference_cookies, shell_of
+from portal.web.tiles import Tile
 
 dependencies = {
     "patient_service": Provide(provide_patient_service),
@@ -25,7 +25,9 @@ dependencies = {
 }
 
 
-async def _elder_offer(request: Request[Any, Any, Any], patients: PatientService, accounts: AccountService) -> bool:
+async def _elder_offer(
+    request: Request[Any, Any, Any], patients: PatientService, accounts: AccountService
+) -> bool:
     """Offer elder mode once to a patient aged 60+ who has not answered yet (never a pop-up)."""
     shell = shell_of(request)
     if not shell.logged_in or shell.elder:
@@ -40,8 +42,11 @@ async def _elder_offer(request: Request[Any, Any, Any], patients: PatientService
 
 
 @get("/", name="home", dependencies=dependencies)
-async def home(request: Request[Any, Any, Any], patient_service: PatientService,
-               account_service: AccountService) -> Template:
+async def home(
+    request: Request[Any, Any, Any],
+    patient_service: NamedDependency[PatientService],
+    account_service: NamedDependency[AccountService],
+) -> Template:
     """Standard home: services grouped as patients think of them. Elder home: the card and big tiles."""
     shell = shell_of(request)
     context: dict[str, Any] = {
@@ -60,7 +65,11 @@ async def settings_page() -> Template:
     return Template("home/settings.html")
 
 
-async def _save(request: Request[Any, Any, Any], account_service: AccountService, **preference: Any) -> None:
+async def _save(
+    request: Request[Any, Any, Any],
+    account_service: NamedDependency[AccountService],
+    **preference: Any,
+) -> None:
     remember_preferences(request, **preference)
     shell = shell_of(request)
     if shell.logged_in:
@@ -68,32 +77,48 @@ async def _save(request: Request[Any, Any, Any], account_service: AccountService
 
 
 @post("/settings/mode", name="settings-mode", dependencies=dependencies)
-async def set_mode(request: Request[Any, Any, Any], account_service: AccountService) -> Redirect:
+async def set_mode(
+    request: Request[Any, Any, Any], account_service: NamedDependency[AccountService]
+) -> Redirect:
     """Elder mode on or off; remembered in a cookie and on the account."""
     form = await request.form()
     mode = normalize_mode(form_text(form, "mode"))
     await _save(request, account_service, mode=mode, elder_offer_answered=True)
     secure = request.app.state.settings.app.is_production
-    return Redirect(safe_next(form_text(form, "next")), status_code=303,
-                    cookies=preference_cookies(mode=mode, secure=secure))
+    return Redirect(
+        safe_next(form_text(form, "next")),
+        status_code=303,
+        cookies=preference_cookies(mode=mode, secure=secure),
+    )
 
 
 @post("/settings/language", name="settings-language", dependencies=dependencies)
-async def set_language(request: Request[Any, Any, Any], account_service: AccountService) -> Redirect:
+async def set_language(
+    request: Request[Any, Any, Any], account_service: NamedDependency[AccountService]
+) -> Redirect:
     """中文 or English; remembered in a cookie and on the account."""
     form = await request.form()
     locale = normalize_locale(form_text(form, "locale"))
     await _save(request, account_service, locale=locale)
     set_locale(locale)
     secure = request.app.state.settings.app.is_production
-    return Redirect(safe_next(form_text(form, "next")), status_code=303,
-                    cookies=preference_cookies(locale=locale, secure=secure))
+    return Redirect(
+        safe_next(form_text(form, "next")),
+        status_code=303,
+        cookies=preference_cookies(locale=locale, secure=secure),
+    )
 
 
-@post("/settings/elder-offer", name="settings-elder-offer", dependencies=dependencies,
-      guards=[requires_patient_login])
-async def decline_elder_offer(request: Request[Any, Any, Any], account_service: AccountService) -> Redirect:
-    """"No, thanks": the offer is not shown again (the switch stays in the header and settings)."""
+@post(
+    "/settings/elder-offer",
+    name="settings-elder-offer",
+    dependencies=dependencies,
+    guards=[requires_patient_login],
+)
+async def decline_elder_offer(
+    request: Request[Any, Any, Any], account_service: NamedDependency[AccountService]
+) -> Redirect:
+    """ "No, thanks": the offer is not shown again (the switch stays in the header and settings)."""
     shell = shell_of(request)
     await account_service.save_preferences(UUID(shell.account_id), elder_offer_answered=True)
     return Redirect("/", status_code=303)
@@ -102,6 +127,14 @@ async def decline_elder_offer(request: Request[Any, Any, Any], account_service: 
 route_handlers = [home, settings_page, set_mode, set_language, decline_elder_offer]
 
 tiles.register(
-    Tile(key="settings", label=lazy_gettext("Settings"), hint=lazy_gettext("Large text, language"),
-         href="/settings", icon="settings", group="me", rank=90, elder_rank=99),
+    Tile(
+        key="settings",
+        label=lazy_gettext("Settings"),
+        hint=lazy_gettext("Large text, language"),
+        href="/settings",
+        icon="settings",
+        group="me",
+        rank=90,
+        elder_rank=99,
+    ),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +14,9 @@ from portal.messaging.services import recent_outbox
 
 
 @get("/dev/outbox", name="dev-outbox", include_in_schema=False)
-async def outbox(request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+async def outbox(
+    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+) -> Template:
     """Recent messages, newest first: how a developer reads the login code."""
     if request.app.state.settings.app.is_production:
         raise NotFoundException()

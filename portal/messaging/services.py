@@ -37,6 +37,8 @@ def build_sender(name: str) -> SmsSender:
 
 async def recent_outbox(session: AsyncSession, limit: int = 50) -> list[OutboxMessage]:
     result = await session.execute(
-        select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit)
+        select(OutboxMessage)
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+        .limit(limit)
     )
     return list(result.scalars())

@@ -15,7 +15,9 @@ from portal.web.sessions import rotate_session
 from portal.web.shell import forget_shell, shell_of
 
 
-def requires_patient_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+def requires_patient_login(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     """Guard: a patient account must be logged in (401 becomes a redirect to /login)."""
     if not shell_of(connection).logged_in:
         raise NotAuthorizedException()
@@ -29,15 +31,22 @@ async def provide_account_id(request: ASGIConnection[Any, Any, Any, Any]) -> UUI
     return UUID(account_id)
 
 
-def log_in(connection: ASGIConnection[Any, Any, Any, Any], account_id: UUID, *, mode: str | None,
-           locale: str | None) -> None:
+def log_in(
+    connection: ASGIConnection[Any, Any, Any, Any],
+    account_id: UUID,
+    *,
+    mode: str | None,
+    locale: str | None,
+) -> None:
     """Start a fresh session for an account (a new session id: no fixation)."""
     rotate_session(connection)
-    connection.set_session({
-        shell_keys.SESSION_ACCOUNT: str(account_id),
-        **({shell_keys.SESSION_MODE: mode} if mode else {}),
-        **({shell_keys.SESSION_LOCALE: locale} if locale else {}),
-    })
+    connection.set_session(
+        {
+            shell_keys.SESSION_ACCOUNT: str(account_id),
+            **({shell_keys.SESSION_MODE: mode} if mode else {}),
+            **({shell_keys.SESSION_LOCALE: locale} if locale else {}),
+        }
+    )
     forget_shell(connection)
 
 
@@ -47,7 +56,9 @@ def log_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     forget_shell(connection)
 
 
-def choose_patient(connection: ASGIConnection[Any, Any, Any, Any], patient_id: UUID | None, name: str | None) -> None:
+def choose_patient(
+    connection: ASGIConnection[Any, Any, Any, Any], patient_id: UUID | None, name: str | None
+) -> None:
     """Make a family member the current patient (the header shows them masked)."""
     session = dict(connection.session or {})
     if patient_id is None:
@@ -60,8 +71,12 @@ def choose_patient(connection: ASGIConnection[Any, Any, Any, Any], patient_id: U
     forget_shell(connection)
 
 
-def remember_preferences(connection: ASGIConnection[Any, Any, Any, Any], *, mode: str | None = None,
-                         locale: str | None = None) -> None:
+def remember_preferences(
+    connection: ASGIConnection[Any, Any, Any, Any],
+    *,
+    mode: str | None = None,
+    locale: str | None = None,
+) -> None:
     """Keep a logged-in patient's preference in the session (the account keeps it too)."""
     if not shell_of(connection).logged_in:
         return

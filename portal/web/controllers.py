@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import MediaType, Response, get
+from litestar.di import NamedDependency
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +17,7 @@ async def healthz() -> dict[str, str]:
 
 
 @get("/readyz", media_type=MediaType.JSON, include_in_schema=False, opt={"skip_session": True})
-async def readyz(db_session: AsyncSession) -> Response[dict[str, Any]]:
+async def readyz(db_session: NamedDependency[AsyncSession]) -> Response[dict[str, Any]]:
     """The process can serve: the database answers."""
     try:
         await db_session.execute(text("SELECT 1"))

@@ -11,7 +11,8 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Permissio
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from portal.web.i18n import gettext as _, set_locale
+from portal.web.i18n import gettext as _
+from portal.web.i18n import set_locale
 from portal.web.shell import shell_of
 
 logger = logging.getLogger("portal.errors")
@@ -27,26 +28,53 @@ def _explain(status: int, detail: str) -> tuple[str, str]:
     if detail == CSRF_FAILURE:
         return (
             _("This page was open for too long"),
-            _("For your safety the form could not be sent. Please go back, reload the page and try again."),
+            _(
+                "For your safety the form could not be sent. Please go back, reload the page and try again."
+            ),
         )
     return {
-        400: (_("Something in the form was not right"), _("Please go back, check what you typed and try again.")),
+        400: (
+            _("Something in the form was not right"),
+            _("Please go back, check what you typed and try again."),
+        ),
         403: (_("This page is not available to you"), _("Please go back to the home page.")),
-        404: (_("We could not find this page"), _("The link may be old or mistyped. Please go back to the home page.")),
+        404: (
+            _("We could not find this page"),
+            _("The link may be old or mistyped. Please go back to the home page."),
+        ),
         405: (_("This action is not possible here"), _("Please go back to the home page.")),
         429: (_("Too many tries in a short time"), _("Please wait a minute and try again.")),
-    }.get(status, (_("Sorry, something went wrong on our side"), _("Please try again in a moment. If it keeps happening, ask the staff at the service desk.")))
+    }.get(
+        status,
+        (
+            _("Sorry, something went wrong on our side"),
+            _(
+                "Please try again in a moment. If it keeps happening, ask the staff at the service desk."
+            ),
+        ),
+    )
 
 
 def _error_page(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
     set_locale(shell_of(request).locale)
     title, advice = _explain(status, detail)
     if _wants_json(request):
-        return Response({"status": status, "title": title, "detail": advice}, status_code=status,
-                        media_type=MediaType.JSON)
-    headers = {"HX-Retarget": "body", "HX-Reswap": "innerHTML"} if request.headers.get("hx-request") else {}
-    return Template("errors/error.html", context={"status": status, "title": title, "advice": advice},
-                    status_code=status, headers=headers)
+        return Response(
+            {"status": status, "title": title, "detail": advice},
+            status_code=status,
+            media_type=MediaType.JSON,
+        )
+    headers = (
+        {"HX-Retarget": "body", "HX-Reswap": "innerHTML"}
+        if request.headers.get("hx-request")
+        else {}
+    )
+    return Template(
+        "errors/error.html",
+        context={"status": status, "title": title, "advice": advice},
+        status_code=status,
+        headers=headers,
+    )
 
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -65,7 +93,9 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
         return _error_page(request, HTTP_500_INTERNAL_SERVER_ERROR, "")
     except Exception:  # the error page itself failed: still no stack trace for the user
         logger.exception("error page failed")
-        return Response(_("Sorry, something went wrong on our side"), status_code=500, media_type=MediaType.TEXT)
+        return Response(
+            _("Sorry, something went wrong on our side"), status_code=500, media_type=MediaType.TEXT
+        )
 
 
 exception_handlers: dict[Any, Any] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -38,7 +39,7 @@ class FormState:
         return self
 
 
-def form_text(data: dict[str, Any], name: str, max_length: int = 200) -> str:
+def form_text(data: Mapping[str, Any], name: str, max_length: int = 200) -> str:
     """A trimmed text value from submitted form data, bounded in length."""
     value = data.get(name, "")
     if isinstance(value, list):

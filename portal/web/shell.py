@@ -72,12 +72,14 @@ def normalize_mode(value: str | None) -> str:
 
 def resolve_shell(scope: Scope, default_locale: str) -> Shell:
     """Work out mode, locale and login for a request; cached in the scope."""
-    cached = scope.get(SCOPE_KEY)  # type: ignore[misc]
+    cached = scope.get(SCOPE_KEY)
     if isinstance(cached, Shell):
         return cached
     session = _session_of(scope)
     cookies = _cookies_of(scope)
-    locale = normalize_locale(session.get(SESSION_LOCALE) or cookies.get(LANG_COOKIE), default_locale)
+    locale = normalize_locale(
+        session.get(SESSION_LOCALE) or cookies.get(LANG_COOKIE), default_locale
+    )
     mode = normalize_mode(session.get(SESSION_MODE) or cookies.get(MODE_COOKIE))
     shell = Shell(
         locale=locale,
@@ -101,18 +103,32 @@ def forget_shell(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     connection.scope.pop(SCOPE_KEY, None)  # type: ignore[misc]
 
 
-def preference_cookies(*, mode: str | None = None, locale: str | None = None, secure: bool) -> list[Cookie]:
+def preference_cookies(
+    *, mode: str | None = None, locale: str | None = None, secure: bool
+) -> list[Cookie]:
     """Cookies that remember mode and language for a year (before and after login)."""
     cookies = []
     if mode is not None:
         cookies.append(
-            Cookie(key=MODE_COOKIE, value=normalize_mode(mode), max_age=PREFERENCE_MAX_AGE,
-                   httponly=True, samesite="lax", secure=secure)
+            Cookie(
+                key=MODE_COOKIE,
+                value=normalize_mode(mode),
+                max_age=PREFERENCE_MAX_AGE,
+                httponly=True,
+                samesite="lax",
+                secure=secure,
+            )
         )
     if locale is not None:
         cookies.append(
-            Cookie(key=LANG_COOKIE, value=normalize_locale(locale), max_age=PREFERENCE_MAX_AGE,
-                   httponly=True, samesite="lax", secure=secure)
+            Cookie(
+                key=LANG_COOKIE,
+                value=normalize_locale(locale),
+                max_age=PREFERENCE_MAX_AGE,
+                httponly=True,
+                samesite="lax",
+                secure=secure,
+            )
         )
     return cookies
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from portal.settings import BASE_DIR
@@ -68,7 +68,9 @@ def build_environment() -> Environment:
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(  # type: ignore[attr-defined]
         lambda message: i18n.translations(i18n.get_locale()).gettext(message),
-        lambda singular, plural, n: i18n.translations(i18n.get_locale()).ngettext(singular, plural, n),
+        lambda singular, plural, n: i18n.translations(i18n.get_locale()).ngettext(
+            singular, plural, n
+        ),
         newstyle=True,
     )
     env.globals.update(

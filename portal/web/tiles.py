@@ -41,7 +41,9 @@ def grouped() -> list[tuple[str, list[Tile]]]:
     """Non-empty groups in the order patients think of them."""
     groups = []
     for group in GROUPS:
-        members = sorted((t for t in _tiles.values() if t.group == group), key=lambda t: (t.rank, t.key))
+        members = sorted(
+            (t for t in _tiles.values() if t.group == group), key=lambda t: (t.rank, t.key)
+        )
         if members:
             groups.append((group, members))
     return groups

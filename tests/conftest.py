@@ -1,0 +1,89 @@
+"""Fixtures every test may use: a frozen clock, a database (SQLite, and PostgreSQL when
+PORTAL_TEST_POSTGRES_URL is set), settings, the app and a client that speaks CSRF."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from portal.app import create_app
+from portal.clock import FrozenClock
+from portal.settings import AppSettings, DatabaseSettings, LoginSettings, RedisSettings, Settings
+from tests.support.client import PortalClient
+from tests.support.databases import (
+    create_schema,
+    empty_tables,
+    postgres_base_url,
+    sqlite_url,
+    worker_database_url,
+)
+
+os.environ.setdefault("PORTAL_ENV", "test")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """Tuesday 24 November 2026, 09:00 in Shanghai, until a test moves it."""
+    return FrozenClock(SHANGHAI, datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI))
+
+
+@pytest.fixture(scope="session")
+def postgres_worker_url(worker_id: str) -> str | None:
+    base = postgres_base_url()
+    if base is None:
+        return None
+    url = worker_database_url(base, worker_id)
+    asyncio.run(create_schema(url))
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_worker_url: str | None,
+) -> str:
+    """Each test that uses the database runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path_factory.mktemp("db"))
+        asyncio.run(create_schema(url))
+        return url
+    if postgres_worker_url is None:
+        pytest.skip("PostgreSQL: PORTAL_TEST_POSTGRES_URL is not set")
+    asyncio.run(empty_tables(postgres_worker_url))
+    return postgres_worker_url
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    return Settings(
+        app=AppSettings(environment="test", secret_key=TEST_SECRET),
+        db=DatabaseSettings(url=database_url, echo=False, pool_size=5),
+        redis=RedisSettings(url=None),
+        login=LoginSettings(**overrides),  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+def client(settings: Settings, clock: FrozenClock) -> Iterator[PortalClient]:
+    app = create_app(settings, clock=clock)
+    with PortalClient(app=app, base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    """xdist's worker name ("gw0") or "main" without xdist."""
+    workerinput = getattr(request.config, "workerinput", None)
+    return workerinput["workerid"] if workerinput else "main"
