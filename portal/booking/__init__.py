@@ -25,6 +25,7 @@ register_globals(
     status_label=_labels.status_label,
     department_name=_labels.department_name,
     places_left=_labels.places_left,
+    short_date=_labels.short_date,
     local=_local,
     yuan=yuan,
 )

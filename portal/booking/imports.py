@@ -63,6 +63,8 @@ def session_slots(item: SessionIn) -> list[SlotIn]:
 
 def _check_slots(item: SessionIn, slots: list[SlotIn]) -> list[str]:
     problems = []
+    if not Decimal(0) <= item.fee <= Decimal(10000):
+        problems.append(f"session {item.code}: the fee must be between 0 and 10000 yuan")
     if not slots:
         problems.append(f"session {item.code}: it has no time slots")
     previous_end: time | None = None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from babel.dates import format_skeleton
+
 from portal.booking.models import Department
-from portal.web.i18n import get_locale, gettext, lazy_gettext, ngettext
+from portal.web.i18n import babel_locale, get_locale, gettext, lazy_gettext, ngettext
 
 TITLES: dict[str, Any] = {
     "chief": lazy_gettext("Chief physician"),
@@ -50,6 +53,11 @@ def department_name(department: Department) -> str:
     if get_locale() == "en" and department.name_en:
         return department.name_en
     return department.name
+
+
+def short_date(day: date) -> str:
+    """11月25日 / Nov 25: for small spaces such as a date button."""
+    return format_skeleton("MMMd", day, locale=babel_locale())
 
 
 def places_left(count: int) -> str:

@@ -73,7 +73,7 @@ class SessionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     doctor: Annotated[Code, Meta(description="The doctor's code")]
     date: date
     period: Period
-    fee: Annotated[Decimal, Meta(ge=0, le=100000, description="Registration fee in yuan: 50.00")]
+    fee: Annotated[Decimal, Meta(description="Registration fee in yuan, 0 to 10000: 50.00")]
     room: Annotated[str, Meta(max_length=60, description="3 层 305 诊室")] = ""
     status: Literal["open", "stopped"] = "open"
     slots: Annotated[list[SlotIn], Meta(max_length=200)] | None = None

@@ -182,9 +182,9 @@ class TimetableService:
         return rules.last_open_day(self.clock.now(), self.settings, self.clock.zone)
 
     def bookable_days(self) -> list[date]:
-        """Today and every day whose places are open or open next (the date buttons)."""
+        """The date buttons: today, every day whose places are open, and the next day to open."""
         today = self.clock.today()
-        last = today + timedelta(days=self.settings.release_days_ahead)
+        last = max(self.last_open_day(), today) + timedelta(days=1)
         return [today + timedelta(days=n) for n in range((last - today).days + 1)]
 
     def _filtered(

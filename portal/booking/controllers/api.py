@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.booking.imports import ImportRefused, import_timetable
@@ -39,7 +40,7 @@ from portal.web.api import IMPORT_SECURITY, requires_import_token
 )
 async def import_timetable_api(
     request: Request[Any, Any, Any],
-    data: TimetableImport,
+    data: JSONBody[TimetableImport],
     db_session: NamedDependency[AsyncSession],
 ) -> Response[ImportResult | ImportProblems]:
     try:
