@@ -160,7 +160,7 @@ class BookingService(SQLAlchemyAsyncRepositoryService[Appointment]):
         session = self.session
         now = self.clock.now()
         zone = self.clock.zone
-        slot: Slot | None = None
+        conflict = ""
         await checks.begin_write_and_lock(session, account_id)
         try:
             patient = await self._family_patient(account_id, patient_id)
@@ -173,6 +173,8 @@ class BookingService(SQLAlchemyAsyncRepositoryService[Appointment]):
             await checks.ensure_not_locked(session, patient, now, self.settings, zone)
             await checks.ensure_one_per_department_day(session, patient, slot.schedule)
             await checks.ensure_under_account_limit(session, account_id, now, self.settings)
+            # Worded now: after a rollback the loaded rows can no longer be read.
+            conflict = checks.one_per_day_message(patient, slot.schedule)
             appointment = add_appointment(session, slot, patient, account_id, now, source="online")
             # Take the place last, so the slot's row is locked only for the few milliseconds
             # between this update and the commit.
@@ -188,9 +190,9 @@ class BookingService(SQLAlchemyAsyncRepositoryService[Appointment]):
         except IntegrityError as exc:
             # A concurrent request booked this patient into the same department that day.
             await session.rollback()
-            if slot is None:
+            if not conflict:
                 raise
-            raise RuleError(checks.one_per_day_message(patient, slot.schedule)) from exc
+            raise RuleError(conflict) from exc
         except BaseException:
             await session.rollback()
             raise

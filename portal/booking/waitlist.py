@@ -148,6 +148,19 @@ class WaitlistService:
                 )
             await checks.ensure_not_locked(session, patient, now, self.settings, zone)
             await checks.ensure_one_per_department_day(session, patient, schedule)
+            already = _(
+                "%(name)s is already on the waiting list for this session.",
+                name=mask_name(patient.name),
+            )
+            mine = await session.scalar(
+                select(WaitlistEntry.id).where(
+                    WaitlistEntry.patient_id == patient.id,
+                    WaitlistEntry.schedule_id == schedule.id,
+                    WaitlistEntry.status.in_((WAITING, OFFERED)),
+                )
+            )
+            if mine is not None:
+                raise RuleError(already)
             waiting = await session.scalar(
                 select(func.count())
                 .select_from(WaitlistEntry)
@@ -173,14 +186,9 @@ class WaitlistService:
             )
             session.add(entry)
             await session.commit()
-        except IntegrityError as exc:
+        except IntegrityError as exc:  # the same patient joined twice at the same moment
             await session.rollback()
-            raise RuleError(
-                _(
-                    "%(name)s is already on the waiting list for this session.",
-                    name=mask_name(patient.name),
-                )
-            ) from exc
+            raise RuleError(already) from exc
         except BaseException:
             await session.rollback()
             raise
@@ -253,7 +261,7 @@ class WaitlistService:
             await session.commit()
         except IntegrityError as exc:
             await session.rollback()
-            raise RuleError(checks.one_per_day_message(entry.patient, entry.schedule)) from exc
+            raise RuleError(conflict) from exc
         except BaseException:
             await session.rollback()
             raise
