@@ -306,7 +306,9 @@ def test_booking_for_another_familys_patient_is_404(
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("forged", ["not-a-uuid", "01a20e5a-b482-704e-8537-a7f6c08410c7", "..%2F..%2Fetc"])
+@pytest.mark.parametrize(
+    "forged", ["not-a-uuid", "01a20e5a-b482-704e-8537-a7f6c08410c7", "..%2F..%2Fetc"]
+)
 def test_forged_slot_ids_are_404(client: PortalClient, family: dict[str, str], forged: str) -> None:
     assert book(client, forged, family["self"]).status_code == 404
     assert client.get(f"/booking/confirm?slot={forged}").status_code == 404
