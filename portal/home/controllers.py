@@ -67,13 +67,21 @@ async def settings_page() -> Template:
 
 async def _save(
     request: Request[Any, Any, Any],
-    account_service: NamedDependency[AccountService],
-    **preference: Any,
+    account_service: AccountService,
+    *,
+    mode: str | None = None,
+    locale: str | None = None,
 ) -> None:
-    remember_preferences(request, **preference)
+    """Remember a preference in the session and on the account (the cookie is set by the caller).
+
+    Choosing a mode also answers the elder-mode offer: it is not shown again."""
+    remember_preferences(request, mode=mode, locale=locale)
     shell = shell_of(request)
     if shell.logged_in:
-        await account_service.save_preferences(UUID(shell.account_id), **preference)
+        await account_service.save_preferences(
+            UUID(shell.account_id), mode=mode, locale=locale,
+            elder_offer_answered=True if mode is not None else None,
+        )
 
 
 @post("/settings/mode", name="settings-mode", dependencies=dependencies)
@@ -83,7 +91,7 @@ async def set_mode(
     """Elder mode on or off; remembered in a cookie and on the account."""
     form = await request.form()
     mode = normalize_mode(form_text(form, "mode"))
-    await _save(request, account_service, mode=mode, elder_offer_answered=True)
+    await _save(request, account_service, mode=mode)
     secure = request.app.state.settings.app.is_production
     return Redirect(
         safe_next(form_text(form, "next")),
