@@ -22,6 +22,7 @@ from litestar.stores.memory import MemoryStore
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from portal import features
+from portal.cards.keys import build_keyring
 from portal.clock import Clock
 from portal.db.base import load_models
 from portal.db.engine import create_engine
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "redis": redis,
             "default_locale": settings.i18n.default_locale,
             "db_sessions": async_sessionmaker(engine, expire_on_commit=False),
+            "ecard_keyring": build_keyring(settings),
         }
     )
 

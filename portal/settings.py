@@ -129,6 +129,19 @@ class LoginSettings:
 
 
 @dataclass(frozen=True)
+class EcardSettings:
+    """Signing keys for the dynamic card code.
+
+    ``PORTAL_ECARD_KEYS`` is ``id:hexsecret`` pairs separated by commas (several keys let codes in
+    flight survive a rotation); ``PORTAL_ECARD_CURRENT_KEY`` names the one that signs new codes.
+    Unset, one key is derived from the secret key.
+    """
+
+    keys: str = field(default_factory=lambda: os.environ.get("PORTAL_ECARD_KEYS", ""))
+    current_key: str = field(default_factory=lambda: _env("PORTAL_ECARD_CURRENT_KEY", "K1"))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything, grouped by concern."""
 
@@ -137,6 +150,7 @@ class Settings:
     redis: RedisSettings = field(default_factory=RedisSettings)
     i18n: I18nSettings = field(default_factory=I18nSettings)
     login: LoginSettings = field(default_factory=LoginSettings)
+    ecard: EcardSettings = field(default_factory=EcardSettings)
 
 
 @lru_cache(maxsize=1)

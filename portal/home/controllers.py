@@ -11,6 +11,9 @@ from litestar.response import Redirect, Template
 
 from portal.accounts.dependencies import provide_account_service, provide_patient_service
 from portal.accounts.services import AccountService, PatientService
+from portal.cards.controllers import card_context
+from portal.cards.dependencies import provide_card_service
+from portal.cards.services import CardService
 from portal.web import tiles
 from portal.web.auth import remember_preferences, requires_patient_login
 from portal.web.forms import form_text
@@ -22,6 +25,7 @@ from portal.web.tiles import Tile
 dependencies = {
     "patient_service": Provide(provide_patient_service),
     "account_service": Provide(provide_account_service),
+    "card_service": Provide(provide_card_service),
 }
 
 
@@ -46,6 +50,7 @@ async def home(
     request: Request[Any, Any, Any],
     patient_service: NamedDependency[PatientService],
     account_service: NamedDependency[AccountService],
+    card_service: NamedDependency[CardService],
 ) -> Template:
     """Standard home: services grouped as patients think of them. Elder home: the card and big tiles."""
     shell = shell_of(request)
@@ -56,7 +61,12 @@ async def home(
         "family": [],
     }
     if shell.logged_in:
-        context["family"] = await patient_service.family_of(UUID(shell.account_id))
+        family = await patient_service.family_of(UUID(shell.account_id))
+        context["family"] = family
+        current = next((m for m in family if str(m.id) == shell.patient_id), None)
+        if shell.elder and current is not None:
+            # Elder home: the card itself comes first, ready to show at the desk.
+            context["elder_card"] = await card_context(card_service, current)
     return Template("home/elder.html" if shell.elder else "home/standard.html", context=context)
 
 
@@ -79,7 +89,9 @@ async def _save(
     shell = shell_of(request)
     if shell.logged_in:
         await account_service.save_preferences(
-            UUID(shell.account_id), mode=mode, locale=locale,
+            UUID(shell.account_id),
+            mode=mode,
+            locale=locale,
             elder_offer_answered=True if mode is not None else None,
         )
 
