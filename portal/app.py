@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     state = State(
         {
             "settings": settings,
-            "clock": clock or Clock(settings.i18n.zone),
+            "clock": clock or Clock(settings.i18n.zone, settings.app.clock_offset_seconds),
             "sms_sender": build_sender(settings.login.sms_sender),
             "rate_limiter": rate_limiter,
             "redis": redis,

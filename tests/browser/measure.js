@@ -132,6 +132,7 @@
     for (const p of document.querySelectorAll("p")) {
       const next = p.nextElementSibling;
       if (!next || next.tagName !== "P" || !rendered(p) || !rendered(next)) continue;
+      if (visuallyHidden(p) || visuallyHidden(next)) continue;
       const cs = getComputedStyle(p);
       const lineHeight = parseFloat(cs.lineHeight) || parseFloat(cs.fontSize) * 1.2;
       const gap = next.getBoundingClientRect().top - p.getBoundingClientRect().bottom;
