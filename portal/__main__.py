@@ -1,4 +1,5 @@
-"""Command line: ``python -m portal migrate | seed | serve | makemigration | check-migrations``."""
+"""Command line: ``python -m portal migrate | seed | serve | makemigration | check-migrations |
+import-timetable | record-no-shows | release-places``."""
 
 from __future__ import annotations
 
@@ -153,6 +154,51 @@ def _session() -> Any:
 
     load_models()
     return async_sessionmaker(create_engine(get_settings().db), expire_on_commit=False)()
+
+
+@cli.command("import-timetable")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, readable=True))
+def import_timetable_command(path: str) -> None:
+    """Import departments, doctors and sessions from a JSON file (the API's format)."""
+    import msgspec
+
+    from portal.booking.cli import import_file
+
+    try:
+        result = asyncio.run(import_file(path))
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise click.ClickException(f"{path} is not a valid timetable: {exc}") from exc
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"departments: {result.departments_created} new, {result.departments_updated} updated; "
+        f"doctors: {result.doctors_created} new, {result.doctors_updated} updated; "
+        f"sessions: {result.sessions_created} new, {result.sessions_updated} updated; "
+        f"slots: {result.slots_created} new, {result.slots_updated} updated, "
+        f"{result.slots_removed} removed"
+    )
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}")
+
+
+@cli.command("record-no-shows")
+def record_no_shows_command() -> None:
+    """Mark appointments whose time ended without a check-in as missed."""
+    from portal.booking.cli import record_no_shows
+
+    click.echo(f"{asyncio.run(record_no_shows())} appointments marked as missed")
+
+
+@cli.command("release-places")
+def release_places_command() -> None:
+    """Expire unanswered waitlist offers and put returned places back on sale when due."""
+    from portal.booking.cli import release_places
+
+    done = asyncio.run(release_places())
+    click.echo(
+        f"{done.offers_expired} offers expired, {done.places_released} places passed on, "
+        f"{done.entries_closed} waiting entries closed"
+    )
 
 
 if __name__ == "__main__":

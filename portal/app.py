@@ -28,6 +28,7 @@ from portal.db.base import load_models
 from portal.db.engine import create_engine
 from portal.messaging.services import build_sender
 from portal.settings import Settings, get_settings
+from portal.web.api import openapi_components
 from portal.web.errors import exception_handlers
 from portal.web.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from portal.web.security import security_headers_factory
@@ -57,6 +58,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     """Build the portal. Tests pass their own settings and clock."""
     settings = settings or get_settings()
     settings.app.check()
+    settings.booking.check()
+    settings.imports.check(settings.app.is_production)
     load_models()
     engine = create_engine(settings.db)
     db_config = SQLAlchemyAsyncConfig(
@@ -120,10 +123,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         stores=stores,
         state=state,
         exception_handlers=exception_handlers,
-        openapi_config=OpenAPIConfig(title="Yimatong API", version="1", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Yimatong API", version="1", path="/schema", components=openapi_components()
+        ),
         logging_config=LoggingConfig(
             log_exceptions="debug", root={"level": "INFO", "handlers": ["queue_listener"]}
         ),
         on_shutdown=[close_connections],
+        lifespan=features.lifespans(),
         debug=False,
     )

@@ -1,5 +1,6 @@
 """The feature packages that make up the portal. Each exposes ``route_handlers`` in its
-controllers module and may register home tiles; app.py mounts what is listed here."""
+controllers module, may register home tiles and may run background work (``tasks.lifespan``);
+app.py mounts what is listed here."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ FEATURES: tuple[str, ...] = (
     "portal.api",
     "portal.staff",
     "portal.cards",
+    "portal.payments",
+    "portal.booking",
 )
 
 
@@ -44,3 +47,14 @@ def route_handlers() -> list[Any]:
         if module is not None:
             handlers.extend(module.route_handlers)
     return handlers
+
+
+def lifespans() -> list[Any]:
+    """Background work features run while the app serves: a ``lifespan`` context manager in their
+    ``tasks`` module (started on startup, stopped on shutdown)."""
+    managers: list[Any] = []
+    for feature in FEATURES:
+        module = _module(feature, "tasks")
+        if module is not None:
+            managers.append(module.lifespan)
+    return managers

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105
+DEVELOPMENT_IMPORT_TOKEN = "development-import-token"  # noqa: S105
 
 
 def _env(name: str, default: str) -> str:
@@ -131,6 +133,96 @@ class LoginSettings:
     elder_age: int = 60
 
 
+def _parse_clock(text: str) -> time:
+    """``07:30`` or ``07:30:15`` as a time of day."""
+    try:
+        return time.fromisoformat(text)
+    except ValueError as exc:
+        raise SettingsError(f"{text!r} is not a time of day like 07:30") from exc
+
+
+@dataclass(frozen=True)
+class BookingSettings:
+    """The booking rules the hospital sets (预约挂号规则). Each one bites with a plain message."""
+
+    release_days_ahead: int = field(
+        default_factory=lambda: _env_int("PORTAL_BOOKING_RELEASE_DAYS", 7)
+    )
+    release_time: str = field(default_factory=lambda: _env("PORTAL_BOOKING_RELEASE_TIME", "07:30"))
+    max_active_per_account: int = field(
+        default_factory=lambda: _env_int("PORTAL_BOOKING_MAX_ACTIVE_PER_ACCOUNT", 5)
+    )
+    cancel_cutoff_minutes: int = field(
+        default_factory=lambda: _env_int("PORTAL_BOOKING_CANCEL_CUTOFF_MINUTES", 120)
+    )
+    no_show_window_days: int = field(
+        default_factory=lambda: _env_int("PORTAL_BOOKING_NO_SHOW_WINDOW_DAYS", 90)
+    )
+    no_show_limit: int = field(default_factory=lambda: _env_int("PORTAL_BOOKING_NO_SHOW_LIMIT", 3))
+    no_show_lock_days: int = field(
+        default_factory=lambda: _env_int("PORTAL_BOOKING_NO_SHOW_LOCK_DAYS", 90)
+    )
+    waitlist_hold_minutes: int = field(
+        default_factory=lambda: _env_int("PORTAL_BOOKING_WAITLIST_HOLD_MINUTES", 30)
+    )
+    rerelease_delay_min_minutes: int = field(
+        default_factory=lambda: _env_int("PORTAL_BOOKING_RERELEASE_DELAY_MIN_MINUTES", 5)
+    )
+    rerelease_delay_max_minutes: int = field(
+        default_factory=lambda: _env_int("PORTAL_BOOKING_RERELEASE_DELAY_MAX_MINUTES", 30)
+    )
+    requests_per_account_per_minute: int = field(
+        default_factory=lambda: _env_int("PORTAL_BOOKING_REQUESTS_PER_ACCOUNT_PER_MINUTE", 20)
+    )
+    requests_per_address_per_minute: int = field(
+        default_factory=lambda: _env_int("PORTAL_BOOKING_REQUESTS_PER_ADDRESS_PER_MINUTE", 100)
+    )
+    arrive_early_minutes: int = field(
+        default_factory=lambda: _env_int("PORTAL_BOOKING_ARRIVE_EARLY_MINUTES", 30)
+    )
+    housekeeping_seconds: int = field(
+        default_factory=lambda: _env_int("PORTAL_BOOKING_HOUSEKEEPING_SECONDS", 30)
+    )
+
+    @property
+    def release_clock(self) -> time:
+        """The time of day new places open, in the hospital's time zone."""
+        return _parse_clock(self.release_time)
+
+    def check(self) -> None:
+        """Refuse rules that contradict each other."""
+        self.release_clock  # noqa: B018 - parses, or raises SettingsError
+        if self.release_days_ahead < 0:
+            raise SettingsError("PORTAL_BOOKING_RELEASE_DAYS must be 0 or more")
+        if not 0 <= self.rerelease_delay_min_minutes <= self.rerelease_delay_max_minutes:
+            raise SettingsError(
+                "PORTAL_BOOKING_RERELEASE_DELAY_MIN_MINUTES must be between 0 and "
+                "PORTAL_BOOKING_RERELEASE_DELAY_MAX_MINUTES"
+            )
+        if self.max_active_per_account < 1 or self.no_show_limit < 1:
+            raise SettingsError(
+                "PORTAL_BOOKING_MAX_ACTIVE_PER_ACCOUNT and PORTAL_BOOKING_NO_SHOW_LIMIT must be 1 or more"
+            )
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    """The hospital's own systems (HIS) send timetables to /api/v1 with this bearer token."""
+
+    token: str = field(
+        default_factory=lambda: _env("PORTAL_IMPORT_TOKEN", DEVELOPMENT_IMPORT_TOKEN)
+    )
+
+    def check(self, production: bool) -> None:
+        if self.token == DEVELOPMENT_IMPORT_TOKEN:
+            if production:
+                raise SettingsError(
+                    "PORTAL_IMPORT_TOKEN must be set to a long random value in production"
+                )
+        elif len(self.token) < 24:
+            raise SettingsError("PORTAL_IMPORT_TOKEN must be at least 24 characters")
+
+
 @dataclass(frozen=True)
 class EcardSettings:
     """Signing keys for the dynamic card code.
@@ -154,6 +246,8 @@ class Settings:
     i18n: I18nSettings = field(default_factory=I18nSettings)
     login: LoginSettings = field(default_factory=LoginSettings)
     ecard: EcardSettings = field(default_factory=EcardSettings)
+    booking: BookingSettings = field(default_factory=BookingSettings)
+    imports: ImportSettings = field(default_factory=ImportSettings)
 
 
 @lru_cache(maxsize=1)

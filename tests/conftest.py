@@ -13,7 +13,15 @@ import pytest
 
 from portal.app import create_app
 from portal.clock import FrozenClock
-from portal.settings import AppSettings, DatabaseSettings, LoginSettings, RedisSettings, Settings
+from portal.settings import (
+    AppSettings,
+    BookingSettings,
+    DatabaseSettings,
+    ImportSettings,
+    LoginSettings,
+    RedisSettings,
+    Settings,
+)
 from tests.support.client import PortalClient
 from tests.support.databases import (
     create_schema,
@@ -26,6 +34,7 @@ from tests.support.databases import (
 os.environ.setdefault("PORTAL_ENV", "test")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+TEST_IMPORT_TOKEN = "test-import-token-0123456789abcdef"
 
 
 @pytest.fixture
@@ -61,12 +70,17 @@ def database_url(
     return postgres_worker_url
 
 
-def make_settings(database_url: str, **overrides: object) -> Settings:
+def make_settings(
+    database_url: str, booking: BookingSettings | None = None, **overrides: object
+) -> Settings:
     return Settings(
         app=AppSettings(environment="test", secret_key=TEST_SECRET),
         db=DatabaseSettings(url=database_url, echo=False, pool_size=5),
         redis=RedisSettings(url=None),
         login=LoginSettings(**overrides),  # type: ignore[arg-type]
+        # Background housekeeping off: tests run it themselves at the moments they choose.
+        booking=booking or BookingSettings(housekeeping_seconds=0),
+        imports=ImportSettings(token=TEST_IMPORT_TOKEN),
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from portal.accounts.idnumber import make_id_number
 from portal.accounts.models import Account
 from portal.accounts.services import PatientService
+from portal.booking.seed import seed_booking
 from portal.clock import Clock
 from portal.db.base import load_models
 from portal.db.engine import create_engine
@@ -49,7 +50,7 @@ async def seed_accounts(session: AsyncSession, today: date) -> None:
             )
 
 
-SEEDERS = [seed_accounts, seed_staff]
+SEEDERS = [seed_accounts, seed_staff, seed_booking]
 """Each feature appends its seeder; they run in order, once."""
 
 

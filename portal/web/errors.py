@@ -77,7 +77,19 @@ def _error_page(request: Request[Any, Any, Any], status: int, detail: str) -> Re
     )
 
 
+def _api_error(exc: HTTPException) -> Response[Any]:
+    """JSON for machines: the status, what went wrong, and validation details when there are any."""
+    body: dict[str, Any] = {"status": exc.status_code, "detail": exc.detail}
+    if exc.extra:
+        body["errors"] = exc.extra
+    return Response(
+        body, status_code=exc.status_code, media_type=MediaType.JSON, headers=exc.headers or {}
+    )
+
+
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if _wants_json(request) and exc.status_code < 500:
+        return _api_error(exc)
     if isinstance(exc, NotAuthorizedException) and not _wants_json(request):
         login = "/staff/login" if request.url.path.startswith("/staff") else "/login"
         target = f"{login}?next=" + quote(request.url.path)

@@ -20,6 +20,14 @@ from portal.web.shell import Shell, shell_of
 TEMPLATE_DIR = BASE_DIR / "templates"
 STATIC_DIR = BASE_DIR / "static"
 
+_feature_globals: dict[str, Any] = {}
+
+
+def register_globals(**helpers: Any) -> None:
+    """Let a feature offer its own template helpers (labels, wording). Features register when
+    their package is imported, which ``load_models()`` does before any environment is built."""
+    _feature_globals.update(helpers)
+
 
 @lru_cache(maxsize=512)
 def _fingerprint(path: str, mtime: float) -> str:
@@ -63,6 +71,9 @@ def group_digits(number: str) -> str:
 
 
 def build_environment() -> Environment:
+    from portal.db.base import load_models
+
+    load_models()  # every feature's package is imported, so its template helpers are registered
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=True,
@@ -85,6 +96,7 @@ def build_environment() -> Environment:
         today=_today,
         html_lang=i18n.html_lang,
         locales=i18n.LOCALES,
+        **_feature_globals,
     )
     env.filters.update(
         day=_format_day,

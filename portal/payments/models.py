@@ -1,0 +1,81 @@
+"""Bills: what a patient owes for registration, prescriptions and tests.
+
+Booking creates an unpaid registration bill; cancelling voids it. Paying (gateway, receipts)
+comes with the payments feature. Amounts are whole fen (分) so no rounding ever creeps in.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db.base import Base
+
+if TYPE_CHECKING:
+    from portal.booking.models import Appointment
+
+UNPAID = "unpaid"
+PAID = "paid"
+REFUNDED = "refunded"
+VOID = "void"
+BILL_STATUSES = (UNPAID, PAID, REFUNDED, VOID)
+
+REGISTRATION = "registration"
+
+
+def yuan(cents: int) -> Decimal:
+    """Fen as yuan for display: 5000 → Decimal('50.00')."""
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+
+
+class BillItem(Base):
+    """One line of a bill."""
+
+    __tablename__ = "bill_item"
+
+    bill_id: Mapped[UUID] = mapped_column(ForeignKey("bill.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(120))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    unit_cents: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+
+
+class Bill(Base):
+    """What one patient owes for one thing (a registration, a prescription, a test)."""
+
+    __tablename__ = "bill"
+
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patient.id"), index=True)
+    account_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("account.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    appointment_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("appointment.id", ondelete="SET NULL"), index=True, default=None
+    )
+    total_cents: Mapped[int] = mapped_column(Integer)
+    insurance_cents: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(12), default=UNPAID)
+
+    # Declared so the unit of work inserts an appointment before the bill that points at it.
+    appointment: Mapped[Appointment | None] = relationship(lazy="raise")
+    items: Mapped[list[BillItem]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="BillItem.created_at"
+    )
+
+    @property
+    def total(self) -> Decimal:
+        return yuan(self.total_cents)
+
+    @property
+    def insurance_share(self) -> Decimal:
+        return yuan(self.insurance_cents)
+
+    @property
+    def patient_share(self) -> Decimal:
+        return yuan(self.total_cents - self.insurance_cents)

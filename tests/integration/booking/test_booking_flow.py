@@ -1,0 +1,97 @@
+"""Booking through the pages: confirm, book, the result page, the full page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from portal.booking.models import Appointment, Slot
+from portal.payments.models import Bill
+from tests.integration.booking.conftest import appointment_id_of, book, stranger_books
+from tests.support.booking import slot_ids
+from tests.support.client import PortalClient
+
+
+def test_confirm_page_shows_who_doctor_where_when_and_fee(
+    client: PortalClient, family: dict[str, str]
+) -> None:
+    slot = slot_ids(client, "CARD-1201-AM")[0]
+    page = client.get(f"/booking/confirm?slot={slot}")
+    assert page.status_code == 200
+    text = page.text
+    assert "张伟" in text and "心血管内科" in text
+    assert "门诊楼 3 层 A 区" in text and "305 诊室" in text
+    assert "08:00–08:15" in text
+    assert "¥50.00" in text
+    assert "王*英" in text and "李*" in text  # who: masked family members to choose from
+    assert 'action="/booking/appointments"' in text
+
+
+def test_booking_leads_to_a_result_page_with_next_steps(
+    client: PortalClient, family: dict[str, str]
+) -> None:
+    slot = slot_ids(client, "CARD-1201-AM")[0]
+    response = book(client, slot, family["mother"])
+    appointment = appointment_id_of(response)
+    assert response.headers["location"] == f"/appointments/{appointment}/booked"
+    page = client.get(response.headers["location"])
+    assert page.status_code == 200
+    assert 'data-outcome="booked"' in page.text
+    assert "07:30" in page.text  # arrive 30 minutes before 08:00
+    assert f"/appointments/{appointment}/calendar.ics" in page.text
+
+
+def test_booking_creates_an_unpaid_registration_bill_and_takes_one_place(
+    client: PortalClient, family: dict[str, str]
+) -> None:
+    slot = slot_ids(client, "CARD-1201-AM")[0]
+    appointment_id_of(book(client, slot, family["self"]))
+
+    async def state(db: Any) -> tuple[Any, ...]:
+        bill = await db.scalar(select(Bill))
+        booked = await db.scalar(select(Slot.booked).where(Slot.id == slot))
+        appointment = await db.scalar(select(Appointment))
+        return bill.kind, bill.status, bill.total_cents, booked, appointment.status
+
+    assert client.db(state) == ("registration", "unpaid", 5000, 1, "booked")
+
+
+def test_a_full_slot_gets_the_full_page_with_the_nearest_free_times(
+    client: PortalClient, family: dict[str, str]
+) -> None:
+    first, second, *_ = slot_ids(client, "CARD-1201-AM")
+    appointment_id_of(book(client, first, family["self"]))
+    stranger_books(client, first)  # another family takes the other place
+    response = book(client, first, family["mother"])
+    assert response.status_code == 409
+    assert 'data-outcome="full"' in response.text
+    assert f"/booking/confirm?slot={second}" in response.text  # the nearest free time
+    # The same page answers a confirmation link to the full slot.
+    page = client.get(f"/booking/confirm?slot={first}")
+    assert 'data-outcome="full"' in page.text
+
+
+def test_who_is_booked_must_be_chosen(client: PortalClient, family: dict[str, str]) -> None:
+    slot = slot_ids(client, "CARD-1201-AM")[0]
+    response = client.submit("/booking/appointments", {"slot": slot})
+    assert response.status_code == 400
+    assert 'id="f-patient-error"' in response.text
+
+
+def test_booking_pages_ask_for_login(client: PortalClient, timetable: dict[str, Any]) -> None:
+    slot = slot_ids(client, "CARD-1201-AM")[0]
+    response = client.get(f"/booking/confirm?slot={slot}", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=")
+
+
+def test_an_account_without_family_members_is_asked_to_add_one(
+    client: PortalClient, timetable: dict[str, Any]
+) -> None:
+    client.log_in("13700000009")
+    slot = slot_ids(client, "CARD-1201-AM")[0]
+    page = client.get(f"/booking/confirm?slot={slot}")
+    assert page.status_code == 200
+    assert 'href="/patients/new"' in page.text
+    assert 'action="/booking/appointments"' not in page.text
