@@ -49,6 +49,8 @@ browser-deps: ## Install Debian's Chromium and CJK fonts for the browser tests (
 	else apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; fi
 
 test: install ## Run the whole suite (unit, integration, browser; PostgreSQL and Redis when their URLs are set)
+	@[ -n "$$PORTAL_TEST_POSTGRES_URL" ] || echo "note: PORTAL_TEST_POSTGRES_URL is not set: PostgreSQL tests will be skipped"
+	@[ -n "$$PORTAL_TEST_REDIS_URL" ] || echo "note: PORTAL_TEST_REDIS_URL is not set: Redis tests will be skipped"
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test-fast: install ## Unit and integration tests only (no browser)

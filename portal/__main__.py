@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from typing import Any
 
 import click
+
+from portal.touchpoints import Role
 
 
 @click.group()
@@ -81,6 +84,76 @@ def check_migrations() -> None:
 
     check()
     click.echo("migrations match the models")
+
+
+@cli.command("create-staff")
+@click.argument("username")
+@click.option(
+    "--name", "display_name", required=True, help="Name shown on screens, e.g. 护士 周敏."
+)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option(
+    "--touchpoint", "touchpoints", multiple=True, help="A desk this person works at (repeatable)."
+)
+@click.option("--room", default=None, help="Consulting room, for doctors.")
+@click.password_option(envvar="PORTAL_NEW_STAFF_PASSWORD")
+def create_staff(
+    username: str,
+    display_name: str,
+    role: str,
+    touchpoints: tuple[str, ...],
+    room: str | None,
+    password: str,
+) -> None:
+    """Create a staff account (the password is asked for, or read from PORTAL_NEW_STAFF_PASSWORD)."""
+    from portal.staff.services import StaffService
+    from portal.touchpoints import Touchpoint
+
+    async def create() -> None:
+        async with _session() as session:
+            await StaffService(session=session).create_staff(
+                username=username,
+                display_name=display_name,
+                password=password,
+                role=Role(role),
+                touchpoints=[Touchpoint(t) for t in touchpoints],
+                room=room,
+            )
+
+    asyncio.run(create())
+    click.echo(f"staff account {username} created")
+
+
+@cli.command("create-api-client")
+@click.argument("name")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    help="scan:<touchpoint>, scan:* or import (repeatable).",
+)
+def create_api_client(name: str, scopes: tuple[str, ...]) -> None:
+    """Register a hospital system or scanner; prints its bearer token once."""
+    from portal.api.auth import create_client
+
+    async def create() -> str:
+        async with _session() as session:
+            return await create_client(session, name, list(scopes))
+
+    click.echo(asyncio.run(create()))
+
+
+def _session() -> Any:
+    """A database session outside the web app (CLI commands)."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from portal.db.base import load_models
+    from portal.db.engine import create_engine
+    from portal.settings import get_settings
+
+    load_models()
+    return async_sessionmaker(create_engine(get_settings().db), expire_on_commit=False)()
 
 
 @cli.command("import-timetable")

@@ -22,6 +22,7 @@ from litestar.stores.memory import MemoryStore
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from portal import features
+from portal.cards.keys import build_keyring
 from portal.clock import Clock
 from portal.db.base import load_models
 from portal.db.engine import create_engine
@@ -78,12 +79,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     state = State(
         {
             "settings": settings,
-            "clock": clock or Clock(settings.i18n.zone),
+            "clock": clock or Clock(settings.i18n.zone, settings.app.clock_offset_seconds),
             "sms_sender": build_sender(settings.login.sms_sender),
             "rate_limiter": rate_limiter,
             "redis": redis,
             "default_locale": settings.i18n.default_locale,
             "db_sessions": async_sessionmaker(engine, expire_on_commit=False),
+            "ecard_keyring": build_keyring(settings),
         }
     )
 

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 class Clock:
     """Wall-clock time, in UTC and in the hospital's time zone."""
 
-    def __init__(self, zone: ZoneInfo) -> None:
+    def __init__(self, zone: ZoneInfo, offset_seconds: float = 0) -> None:
         self.zone = zone
+        self.offset = timedelta(seconds=offset_seconds)
 
     def now(self) -> datetime:
-        """Aware UTC now."""
-        return datetime.now(UTC)
+        """Aware UTC now (moved by the offset a test or demo server may set)."""
+        return datetime.now(UTC) + self.offset
 
     def local_now(self) -> datetime:
         return self.now().astimezone(self.zone)

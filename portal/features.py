@@ -12,6 +12,10 @@ FEATURES: tuple[str, ...] = (
     "portal.messaging",
     "portal.accounts",
     "portal.home",
+    "portal.audit",
+    "portal.api",
+    "portal.staff",
+    "portal.cards",
     "portal.payments",
     "portal.booking",
 )
@@ -28,9 +32,12 @@ def _module(feature: str, part: str) -> Any | None:
 
 
 def import_models() -> None:
-    """Import every feature's models so SQLAlchemy and Alembic know all tables."""
+    """Import every feature's models (so SQLAlchemy and Alembic know all tables) and services
+    (so the hooks they register, such as issuing a card to every new patient, are in place)."""
     for feature in FEATURES:
         _module(feature, "models")
+    for feature in FEATURES:
+        _module(feature, "services")
 
 
 def route_handlers() -> list[Any]:

@@ -44,6 +44,7 @@ class AppSettings:
     environment: str = field(default_factory=lambda: _env("PORTAL_ENV", "development"))
     secret_key: str = field(default_factory=lambda: _env("PORTAL_SECRET_KEY", DEVELOPMENT_SECRET))
     hospital_name: str = field(default_factory=lambda: _env("PORTAL_HOSPITAL_NAME", ""))
+    clock_offset_seconds: int = field(default_factory=lambda: _env_int("PORTAL_CLOCK_OFFSET_SECONDS", 0))
 
     @property
     def is_production(self) -> bool:
@@ -67,6 +68,8 @@ class AppSettings:
             logger.warning("PORTAL_SECRET_KEY is not set: using the development secret")
         elif len(self.secret_key) < 32:
             raise SettingsError("PORTAL_SECRET_KEY must be at least 32 characters")
+        if self.clock_offset_seconds and self.is_production:
+            raise SettingsError("PORTAL_CLOCK_OFFSET_SECONDS is for tests and demos, never production")
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,19 @@ class ImportSettings:
 
 
 @dataclass(frozen=True)
+class EcardSettings:
+    """Signing keys for the dynamic card code.
+
+    ``PORTAL_ECARD_KEYS`` is ``id:hexsecret`` pairs separated by commas (several keys let codes in
+    flight survive a rotation); ``PORTAL_ECARD_CURRENT_KEY`` names the one that signs new codes.
+    Unset, one key is derived from the secret key.
+    """
+
+    keys: str = field(default_factory=lambda: os.environ.get("PORTAL_ECARD_KEYS", ""))
+    current_key: str = field(default_factory=lambda: _env("PORTAL_ECARD_CURRENT_KEY", "K1"))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything, grouped by concern."""
 
@@ -229,6 +245,7 @@ class Settings:
     redis: RedisSettings = field(default_factory=RedisSettings)
     i18n: I18nSettings = field(default_factory=I18nSettings)
     login: LoginSettings = field(default_factory=LoginSettings)
+    ecard: EcardSettings = field(default_factory=EcardSettings)
     booking: BookingSettings = field(default_factory=BookingSettings)
     imports: ImportSettings = field(default_factory=ImportSettings)
 

@@ -16,6 +16,7 @@ from portal.clock import Clock
 from portal.db.base import load_models
 from portal.db.engine import create_engine
 from portal.settings import Settings
+from portal.staff.seed import seed_staff
 
 logger = logging.getLogger("portal.seed")
 
@@ -49,7 +50,7 @@ async def seed_accounts(session: AsyncSession, today: date) -> None:
             )
 
 
-SEEDERS = [seed_accounts, seed_booking]
+SEEDERS = [seed_accounts, seed_staff, seed_booking]
 """Each feature appends its seeder; they run in order, once."""
 
 

@@ -11,6 +11,9 @@ from litestar.response import Redirect, Template
 
 from portal.accounts.dependencies import provide_account_service, provide_patient_service
 from portal.accounts.services import AccountService, PatientService
+from portal.cards.controllers import card_context
+from portal.cards.dependencies import provide_card_service
+from portal.cards.services import CardService
 from portal.web import tiles
 from portal.web.auth import remember_preferences, requires_patient_login
 from portal.web.forms import form_text
@@ -22,6 +25,7 @@ from portal.web.tiles import Tile
 dependencies = {
     "patient_service": Provide(provide_patient_service),
     "account_service": Provide(provide_account_service),
+    "card_service": Provide(provide_card_service),
 }
 
 
@@ -46,6 +50,7 @@ async def home(
     request: Request[Any, Any, Any],
     patient_service: NamedDependency[PatientService],
     account_service: NamedDependency[AccountService],
+    card_service: NamedDependency[CardService],
 ) -> Template:
     """Standard home: services grouped as patients think of them. Elder home: the card and big tiles."""
     shell = shell_of(request)
@@ -56,7 +61,12 @@ async def home(
         "family": [],
     }
     if shell.logged_in:
-        context["family"] = await patient_service.family_of(UUID(shell.account_id))
+        family = await patient_service.family_of(UUID(shell.account_id))
+        context["family"] = family
+        current = next((m for m in family if str(m.id) == shell.patient_id), None)
+        if shell.elder and current is not None:
+            # Elder home: the card itself comes first, ready to show at the desk.
+            context["elder_card"] = await card_context(card_service, current)
     return Template("home/elder.html" if shell.elder else "home/standard.html", context=context)
 
 
@@ -67,13 +77,23 @@ async def settings_page() -> Template:
 
 async def _save(
     request: Request[Any, Any, Any],
-    account_service: NamedDependency[AccountService],
-    **preference: Any,
+    account_service: AccountService,
+    *,
+    mode: str | None = None,
+    locale: str | None = None,
 ) -> None:
-    remember_preferences(request, **preference)
+    """Remember a preference in the session and on the account (the cookie is set by the caller).
+
+    Choosing a mode also answers the elder-mode offer: it is not shown again."""
+    remember_preferences(request, mode=mode, locale=locale)
     shell = shell_of(request)
     if shell.logged_in:
-        await account_service.save_preferences(UUID(shell.account_id), **preference)
+        await account_service.save_preferences(
+            UUID(shell.account_id),
+            mode=mode,
+            locale=locale,
+            elder_offer_answered=True if mode is not None else None,
+        )
 
 
 @post("/settings/mode", name="settings-mode", dependencies=dependencies)
@@ -83,7 +103,7 @@ async def set_mode(
     """Elder mode on or off; remembered in a cookie and on the account."""
     form = await request.form()
     mode = normalize_mode(form_text(form, "mode"))
-    await _save(request, account_service, mode=mode, elder_offer_answered=True)
+    await _save(request, account_service, mode=mode)
     secure = request.app.state.settings.app.is_production
     return Redirect(
         safe_next(form_text(form, "next")),

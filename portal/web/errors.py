@@ -91,11 +91,14 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     if _wants_json(request) and exc.status_code < 500:
         return _api_error(exc)
     if isinstance(exc, NotAuthorizedException) and not _wants_json(request):
-        target = "/login?next=" + quote(request.url.path)
+        login = "/staff/login" if request.url.path.startswith("/staff") else "/login"
+        target = f"{login}?next=" + quote(request.url.path)
         if request.headers.get("hx-request"):
             return Response(b"", status_code=204, headers={"HX-Redirect": target})
         return Redirect(target, status_code=303)
-    detail = exc.detail if isinstance(exc, PermissionDeniedException) else ""
+    detail = (
+        exc.detail if isinstance(exc, PermissionDeniedException) or _wants_json(request) else ""
+    )
     return _error_page(request, exc.status_code, detail)
 
 

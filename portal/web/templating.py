@@ -59,6 +59,12 @@ def _format_day(context: Context, value: Any) -> str:
     return i18n.format_day(value, context["request"].app.state.clock.today())
 
 
+@pass_context
+def _local_time(context: Context, value: Any) -> str:
+    """A stored UTC moment as the hospital's local date and time."""
+    return str(context["request"].app.state.clock.local(value).strftime("%Y-%m-%d %H:%M:%S"))
+
+
 def group_digits(number: str) -> str:
     """1234567890123456 → 1234 5678 9012 3456."""
     return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
@@ -102,6 +108,7 @@ def build_environment() -> Environment:
         mask_id=mask_id_number,
         mask_phone=mask_phone,
         digits4=group_digits,
+        local_time=_local_time,
     )
     return env
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+from advanced_alchemy.types import GUID
 from alembic import context
 from sqlalchemy.engine import Connection
 
@@ -20,12 +22,22 @@ def _settings() -> DatabaseSettings:
     return DatabaseSettings(url=url) if url else DatabaseSettings()
 
 
+def _compare_type(
+    _context: Any, _inspected_column: Any, _metadata_column: Any, _inspected_type: Any, metadata_type: Any
+) -> bool | None:
+    """Compare column types, except advanced-alchemy's GUID, which each database stores its own way
+    (BINARY/NUMERIC on SQLite, UUID on PostgreSQL): reading it back never matches the model's type."""
+    if isinstance(metadata_type, GUID):
+        return False
+    return None  # Alembic's own comparison
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
+        compare_type=_compare_type,
     )
     with context.begin_transaction():
         context.run_migrations()

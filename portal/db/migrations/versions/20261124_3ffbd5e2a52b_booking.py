@@ -1,7 +1,7 @@
 """booking
 
 Revision ID: 3ffbd5e2a52b
-Revises: c6879a9e3961
+Revises: 2d525fcb9145
 Create Date: 2026-11-24 16:17:53.327165
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3ffbd5e2a52b"
-down_revision: str | None = "c6879a9e3961"
+down_revision: str | None = "2d525fcb9145"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
-"""accounts and messaging
+"""initial schema
 
-Revision ID: c6879a9e3961
+Revision ID: 2d525fcb9145
 Revises:
-Create Date: 2026-11-24 15:56:09.932514
+Create Date: 2026-11-24 16:13:20.260637
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import advanced_alchemy.types
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "c6879a9e3961"
+revision: str = "2d525fcb9145"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -43,6 +43,52 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_account")),
         sa.UniqueConstraint("phone", name=op.f("uq_account_phone")),
     )
+    op.create_table(
+        "api_client",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("scopes_csv", sa.String(length=400), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column(
+            "created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_client")),
+        sa.UniqueConstraint("name", name=op.f("uq_api_client_name")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_api_client_token_hash")),
+    )
+    op.create_table(
+        "audit_event",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("actor_kind", sa.String(length=16), nullable=False),
+        sa.Column("actor_id", sa.String(length=64), nullable=True),
+        sa.Column("actor_name", sa.String(length=100), nullable=False),
+        sa.Column("action", sa.String(length=40), nullable=False),
+        sa.Column("touchpoint", sa.String(length=32), nullable=True),
+        sa.Column("patient_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
+        sa.Column("card_number", sa.String(length=20), nullable=True),
+        sa.Column("outcome", sa.String(length=32), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("address", sa.String(length=64), nullable=True),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column(
+            "created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_event")),
+    )
+    with op.batch_alter_table("audit_event", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_audit_event_action"), ["action"], unique=False)
+        batch_op.create_index("ix_audit_event_created", ["created_at"], unique=False)
+        batch_op.create_index("ix_audit_event_patient", ["patient_id", "created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_event_touchpoint"), ["touchpoint"], unique=False)
+
     op.create_table(
         "login_code",
         sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
@@ -102,6 +148,31 @@ def upgrade() -> None:
         sa.UniqueConstraint("id_number", name=op.f("uq_patient_id_number")),
     )
     op.create_table(
+        "staff",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("username", sa.String(length=40), nullable=False),
+        sa.Column("display_name", sa.String(length=50), nullable=False),
+        sa.Column("password_hash", sa.String(length=200), nullable=False),
+        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column("touchpoints_csv", sa.String(length=200), nullable=False),
+        sa.Column("room", sa.String(length=40), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column(
+            "last_login_at",
+            advanced_alchemy.types.datetime.DateTimeUTC(timezone=True),
+            nullable=True,
+        ),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column(
+            "created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_staff")),
+        sa.UniqueConstraint("username", name=op.f("uq_staff_username")),
+    )
+    op.create_table(
         "account_patient",
         sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("account_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
@@ -138,16 +209,50 @@ def upgrade() -> None:
             batch_op.f("ix_account_patient_patient_id"), ["patient_id"], unique=False
         )
 
+    op.create_table(
+        "ecard",
+        sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("patient_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("card_number", sa.String(length=16), nullable=False),
+        sa.Column("generation", sa.Integer(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column(
+            "revoked_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True
+        ),
+        sa.Column("sa_orm_sentinel", sa.Integer(), nullable=True),
+        sa.Column(
+            "created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "updated_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["patient_id"],
+            ["patient.id"],
+            name=op.f("fk_ecard_patient_id_patient"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ecard")),
+        sa.UniqueConstraint("card_number", name=op.f("uq_ecard_card_number")),
+    )
+    with op.batch_alter_table("ecard", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ecard_patient_id"), ["patient_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("ecard", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ecard_patient_id"))
+
+    op.drop_table("ecard")
     with op.batch_alter_table("account_patient", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_account_patient_patient_id"))
         batch_op.drop_index(batch_op.f("ix_account_patient_account_id"))
 
     op.drop_table("account_patient")
+    op.drop_table("staff")
     op.drop_table("patient")
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_message_phone"))
@@ -157,5 +262,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_login_code_phone"))
 
     op.drop_table("login_code")
+    with op.batch_alter_table("audit_event", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_event_touchpoint"))
+        batch_op.drop_index("ix_audit_event_patient")
+        batch_op.drop_index("ix_audit_event_created")
+        batch_op.drop_index(batch_op.f("ix_audit_event_action"))
+
+    op.drop_table("audit_event")
+    op.drop_table("api_client")
     op.drop_table("account")
     # ### end Alembic commands ###

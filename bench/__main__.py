@@ -1,0 +1,41 @@
+"""`make bench`: every benchmark, printed as markdown (copy the figures into docs/benchmarks.md).
+
+Sections run one after another; each measures against a baseline in the same run.
+Run one section with ``python -m bench ecard`` (names: see SECTIONS).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import sys
+import time
+
+SECTIONS = {
+    "ecard": ("E-card codes (render and verify)", "bench.ecard_bench"),
+    "ecard-http": ("E-card code requests", "bench.ecard_http"),
+}
+
+
+def machine() -> str:
+    cpus = os.cpu_count()
+    return f"{platform.platform()}, Python {platform.python_version()}, {cpus} CPUs"
+
+
+def main(names: list[str]) -> None:
+    chosen = names or list(SECTIONS)
+    print(f"# Yimatong benchmarks\n\n{time.strftime('%Y-%m-%d %H:%M %Z')} on {machine()}\n")
+    for name in chosen:
+        title, module_name = SECTIONS[name]
+        module = importlib.import_module(module_name)
+        started = time.perf_counter()
+        rows = module.run()
+        print(
+            f"## {title}\n\n{module.markdown(rows)}\n\n({time.perf_counter() - started:.0f} s)\n",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

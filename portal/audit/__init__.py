@@ -1,0 +1,1 @@
+"""The audit log: every scan and every staff action, who, where, which patient, when."""

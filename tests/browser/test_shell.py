@@ -1,0 +1,118 @@
+"""The foundation in a real Chromium: log in, add a mother, elder mode, English — and every
+page clean under axe-core and the elder-mode numbers, in both modes and both languages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.support.browser import PHONE, audit_page, html_lang, login, read_code, set_preferences
+from tests.support.people import MOTHER, SELF
+from tests.support.server import LiveServer
+
+
+def add_member(page: Page, member: dict[str, str]) -> None:
+    page.goto("/patients/new")
+    page.locator(f"input[name=relationship][value={member['relationship']}]").check()
+    page.fill("#f-name", member["name"])
+    page.fill("#f-id_number", member["id_number"])
+    page.fill("#f-phone", member["phone"])
+    page.locator("form.form button[type=submit]").click()
+    page.wait_for_url("**/patients")
+
+
+def test_new_user_logs_in_adds_mother_turns_on_elder_mode_and_reads_english(
+    page: Page, new_phone: str, artifacts: Path
+) -> None:
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
+    page.get_by_role("link", name="用手机号登录").click()
+    page.fill("#f-phone", new_phone)
+    page.get_by_role("button", name="获取验证码").click()
+    expect(page.locator("h1")).to_have_text("输入验证码")
+    code = read_code(page, new_phone)
+    page.go_back()
+    page.fill("#f-code", code)
+    page.get_by_role("button", name="登录").last.click()
+    page.wait_for_url("**/patients/new?first=1")
+    add_member(page, {**SELF, "phone": new_phone})
+    add_member(page, MOTHER)
+    expect(page.locator(".person-name")).to_contain_text(["李*", "王*英"])
+    page.screenshot(path=str(artifacts / "patients_standard_zh.png"), full_page=True)
+
+    page.get_by_role("button", name="长辈模式（大字）").click()
+    expect(page.locator("html")).to_have_class("elder")
+    page.goto("/")
+    page.screenshot(path=str(artifacts / "home_elder_zh.png"), full_page=True)
+
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("h1")).to_have_text("Patient services")
+    page.screenshot(path=str(artifacts / "home_elder_en.png"), full_page=True)
+    assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 20
+
+
+def visit_every_page(page: Page, phone: str) -> list[str]:
+    """Walk every page that exists (logged out, then logged in) and collect the audit problems."""
+    problems: list[str] = []
+    for path in ("/", "/login", "/settings", "/no-such-page"):
+        page.goto(path)
+        problems += audit_page(page)
+    page.goto("/login")
+    page.fill("#f-phone", "123")
+    page.locator("form[action='/login/code'] button[type=submit]").click()
+    problems += audit_page(page)  # the form with its error
+    page.fill("#f-phone", phone)
+    page.locator("form[action='/login/code'] button[type=submit]").click()
+    page.wait_for_url("**/login/verify")
+    problems += audit_page(page)
+    code = read_code(page, phone)
+    page.goto("/login/verify")
+    page.fill("#f-code", code)
+    page.locator("form[action='/login/verify'] button[type=submit]").click()
+    page.wait_for_url("**/patients/new?first=1")
+    add_member(page, {**SELF, "phone": phone})
+    for path in ("/", "/settings", "/patients", "/patients/new", "/dev/outbox"):
+        page.goto(path)
+        problems += audit_page(page)
+    page.goto("/patients/new")
+    page.locator("form.form button[type=submit]").click()  # empty form: every error shown
+    problems += audit_page(page)
+    page.goto("/patients")
+    page.locator("a[href$='/edit']").first.click()
+    problems += audit_page(page)
+    page.goto("/patients")
+    page.locator("a[href$='/remove']").first.click()
+    problems += audit_page(page)
+    return problems
+
+
+@pytest.mark.parametrize("mode", ["standard", "elder"])
+@pytest.mark.parametrize("locale", ["zh_Hans", "en"])
+def test_every_page_passes_axe_and_the_mode_numbers(
+    page: Page, live_server: LiveServer, new_phone: str, mode: str, locale: str
+) -> None:
+    set_preferences(page, live_server.url, mode=mode, locale=locale)
+    problems = visit_every_page(page, new_phone)
+    assert html_lang(page) == ("zh-Hans" if locale == "zh_Hans" else "en")
+    assert not problems, "\n".join(problems)
+
+
+def test_login_and_adding_a_family_member_work_without_javascript(
+    browser: Browser, live_server: LiveServer, new_phone: str
+) -> None:
+    context = browser.new_context(viewport=PHONE, base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        login(page, new_phone)
+        add_member(page, {**SELF, "phone": new_phone})
+        add_member(page, MOTHER)
+        expect(page.locator(".person-name")).to_have_count(2)
+        page.get_by_role("button", name="长辈模式（大字）").click()
+        expect(page.locator("html")).to_have_class("elder")
+        page.get_by_role("button", name="English").click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+    finally:
+        context.close()

@@ -1,0 +1,58 @@
+"""Helpers for card and desk tests: patients with cards, staff, API clients, live codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+import ecard
+from portal.api.auth import create_client
+from portal.cards.keys import build_keyring
+from portal.cards.models import ECard
+from portal.staff.services import StaffService
+from portal.touchpoints import Role, Touchpoint
+from tests.support.client import PortalClient
+
+STAFF_PASSWORD = "correct-horse-battery"  # noqa: S105
+
+
+def card_of(client: PortalClient, patient_name: str, active: bool = True) -> ECard:
+    from portal.accounts.models import Patient
+
+    async def find(session: Any) -> ECard:
+        query = select(ECard).join(Patient, Patient.id == ECard.patient_id).where(Patient.name == patient_name)
+        if active:
+            query = query.where(ECard.active.is_(True))
+        return (await session.scalars(query.order_by(ECard.generation))).first()
+
+    card = client.db(find)
+    assert card is not None, f"no card for {patient_name}"
+    return card
+
+
+def live_code(client: PortalClient, card: ECard, at: float | None = None) -> str:
+    keyring = build_keyring(client.app.state.settings)
+    now = client.app.state.clock.now().timestamp() if at is None else at
+    return ecard.issue_code(keyring, card.card_number, card.generation, now)
+
+
+def make_staff(client: PortalClient, username: str, role: Role, touchpoints: list[Touchpoint]) -> None:
+    async def create(session: Any) -> None:
+        await StaffService(session=session).create_staff(
+            username=username, display_name=f"Staff {username}", password=STAFF_PASSWORD, role=role,
+            touchpoints=touchpoints)
+
+    client.db(create)
+
+
+def staff_login(client: PortalClient, username: str) -> None:
+    response = client.submit("/staff/login", {"username": username, "password": STAFF_PASSWORD})
+    assert response.status_code == 303, response.text
+
+
+def make_api_client(client: PortalClient, name: str, scopes: list[str]) -> str:
+    async def create(session: Any) -> str:
+        return await create_client(session, name, scopes)
+
+    return str(client.db(create))
