@@ -17,6 +17,7 @@ from portal.booking.checks import SlotFull
 from portal.booking.controllers._shared import (
     chosen_patient,
     enforce_rate_limits,
+    nearest_when_full,
     patient_dependencies,
 )
 from portal.booking.models import Slot
@@ -191,6 +192,7 @@ async def join_waitlist(
                 "chosen_patient": chosen_patient(request, family, form.value("patient")),
                 "hold_minutes": request.app.state.settings.booking.waitlist_hold_minutes,
                 "opens_at": timetable_service.release_moment(choice.schedule.day),
+                "nearest": await nearest_when_full(timetable_service, choice),
                 "form": form.add(exc),
             },
             status_code=400,
