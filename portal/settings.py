@@ -44,9 +44,7 @@ class AppSettings:
     environment: str = field(default_factory=lambda: _env("PORTAL_ENV", "development"))
     secret_key: str = field(default_factory=lambda: _env("PORTAL_SECRET_KEY", DEVELOPMENT_SECRET))
     hospital_name: str = field(default_factory=lambda: _env("PORTAL_HOSPITAL_NAME", ""))
-    clock_offset_seconds: int = field(
-        default_factory=lambda: _env_int("PORTAL_CLOCK_OFFSET_SECONDS", 0)
-    )
+    clock_offset_seconds: int = field(default_factory=lambda: _env_int("PORTAL_CLOCK_OFFSET_SECONDS", 0))
 
     @property
     def is_production(self) -> bool:
@@ -71,9 +69,7 @@ class AppSettings:
         elif len(self.secret_key) < 32:
             raise SettingsError("PORTAL_SECRET_KEY must be at least 32 characters")
         if self.clock_offset_seconds and self.is_production:
-            raise SettingsError(
-                "PORTAL_CLOCK_OFFSET_SECONDS is for tests and demos, never production"
-            )
+            raise SettingsError("PORTAL_CLOCK_OFFSET_SECONDS is for tests and demos, never production")
 
 
 @dataclass(frozen=True)

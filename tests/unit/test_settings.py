@@ -114,9 +114,7 @@ def test_an_empty_variable_means_the_default(monkeypatch: pytest.MonkeyPatch, va
     assert settings.redis.url is None
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"), [("1", True), ("yes", True), ("on", True), ("0", False), ("no", False)]
-)
+@pytest.mark.parametrize(("value", "expected"), [("1", True), ("yes", True), ("on", True), ("0", False), ("no", False)])
 def test_yes_and_no_are_read_the_usual_ways(
     monkeypatch: pytest.MonkeyPatch, value: str, expected: bool
 ) -> None:

@@ -562,10 +562,7 @@ def test_family_pages_ask_for_login_first(client: PortalClient, a_and_b: tuple[s
     for path in [f"/patients/{mother}/edit", f"/patients/{mother}/remove"]:
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303
-        assert (
-            response.headers["location"]
-            == f"/login?next=/patients/{mother}/{path.rsplit('/', 1)[1]}"
-        )
+        assert response.headers["location"] == f"/login?next=/patients/{mother}/{path.rsplit('/', 1)[1]}"
     before = snapshot(client)
     for path in [f"/patients/{mother}/remove", f"/patients/{mother}/choose", "/patients"]:
         response = client.submit(path, MOTHER)

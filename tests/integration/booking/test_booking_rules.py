@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import func, select, update
 
-from portal.booking.models import Appointment
+from portal.booking.models import Appointment, Slot
 from portal.booking.services import BookingService
 from portal.booking.waitlist import WaitlistService
 from portal.clock import FrozenClock

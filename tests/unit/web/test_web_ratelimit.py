@@ -148,3 +148,4 @@ def test_redis_is_exact_across_many_concurrent_callers(fake_time: FakeTime) -> N
         return list(await asyncio.gather(*calls))
 
     assert sum(asyncio.run(_with_redis(work))) == 10
+

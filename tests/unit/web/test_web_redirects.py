@@ -7,9 +7,7 @@ import pytest
 from portal.web.redirects import safe_next
 
 
-@pytest.mark.parametrize(
-    "target", ["/", "/patients", "/patients/new?first=1", "/settings#language"]
-)
+@pytest.mark.parametrize("target", ["/", "/patients", "/patients/new?first=1", "/settings#language"])
 def test_a_local_path_is_kept(target: str) -> None:
     assert safe_next(target) == target
 
