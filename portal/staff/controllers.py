@@ -154,13 +154,13 @@ async def scan(
         if not await request.app.state.rate_limiter.hit(f"scan:{staff.id}", SCANS_PER_MINUTE, 60):
             raise PermissionDeniedException()
         result = await scan_service.scan(text, touchpoint, staff.actor(_address(request)))
-    desk = await run_desk_action(request, db_session, result, staff) if result else None
+    desk_context = await run_desk_action(request, db_session, result, staff) if result else None
     context = {
         "staff": staff,
         "touchpoint": touchpoint,
         "info": TOUCHPOINTS[touchpoint],
         "result": result,
-        "desk": desk,
+        "desk": desk_context,
     }
     if request.headers.get("hx-request"):
         return Template("staff/_scan_result.html", context=context)
