@@ -27,6 +27,7 @@ from portal.clock import Clock
 from portal.db.base import load_models
 from portal.db.engine import create_engine
 from portal.messaging.services import build_sender
+from portal.queue.events import build_channels
 from portal.settings import Settings, get_settings
 from portal.web.api import openapi_components
 from portal.web.errors import exception_handlers
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         set_default_exception_handler=False,
     )
     stores, rate_limiter, redis = _stores(settings)
+    channels = build_channels(redis)
     session_config = RotatingSessionConfig(
         key="ymt_session",
         max_age=settings.login.session_max_age_seconds,
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "default_locale": settings.i18n.default_locale,
             "db_sessions": async_sessionmaker(engine, expire_on_commit=False),
             "ecard_keyring": build_keyring(settings),
+        "channels": channels,
         }
     )
 
@@ -105,7 +108,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 opt={"skip_session": True},
             ),
         ],
-        plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
+        plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin(), channels],
         middleware=[
             security_headers_factory(settings.app.is_production),
             session_config.middleware,

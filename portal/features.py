@@ -18,6 +18,7 @@ FEATURES: tuple[str, ...] = (
     "portal.cards",
     "portal.payments",
     "portal.booking",
+    "portal.queue",
 )
 
 

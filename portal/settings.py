@@ -237,6 +237,17 @@ class EcardSettings:
 
 
 @dataclass(frozen=True)
+class QueueSettings:
+    """Check-in and calling."""
+
+    checkin_opens_minutes: int = field(default_factory=lambda: _env_int("PORTAL_CHECKIN_OPENS_MINUTES", 60))
+    elder_priority_age: int = field(default_factory=lambda: _env_int("PORTAL_QUEUE_PRIORITY_AGE", 80))
+    default_service_minutes: int = field(default_factory=lambda: _env_int("PORTAL_QUEUE_DEFAULT_MINUTES", 6))
+    alert_when_ahead: int = field(default_factory=lambda: _env_int("PORTAL_QUEUE_ALERT_AHEAD", 2))
+    poll_seconds: int = field(default_factory=lambda: _env_int("PORTAL_QUEUE_POLL_SECONDS", 10))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything, grouped by concern."""
 
@@ -246,6 +257,7 @@ class Settings:
     i18n: I18nSettings = field(default_factory=I18nSettings)
     login: LoginSettings = field(default_factory=LoginSettings)
     ecard: EcardSettings = field(default_factory=EcardSettings)
+    queue: QueueSettings = field(default_factory=QueueSettings)
     booking: BookingSettings = field(default_factory=BookingSettings)
     imports: ImportSettings = field(default_factory=ImportSettings)
 

@@ -116,13 +116,17 @@ class CardService:
 
 @dataclass(frozen=True)
 class ScanResult:
-    """The answer a desk gets for one scan."""
+    """The answer a desk gets for one scan. Plain values only: it stays readable after the
+    database session that produced it has moved on (a desk action may roll back)."""
 
     outcome: str
     touchpoint: Touchpoint
     kind: str | None = None
     card_number: str | None = None
-    patient: Patient | None = None
+    patient_id: UUID | None = None
+    patient_name: str | None = None
+    sex: str | None = None
+    birth_date: date | None = None
     today: date | None = None
 
     @property
@@ -131,11 +135,11 @@ class ScanResult:
 
     @property
     def age(self) -> int | None:
-        return age_on(self.patient.birth_date, self.today) if self.patient and self.today else None
+        return age_on(self.birth_date, self.today) if self.birth_date and self.today else None
 
     @property
     def masked_name(self) -> str | None:
-        return mask_name(self.patient.name) if self.patient else None
+        return mask_name(self.patient_name) if self.patient_name else None
 
     @property
     def title(self) -> str:
@@ -147,20 +151,21 @@ class ScanResult:
 
     def as_json(self) -> dict[str, Any]:
         """What /api/v1/scans returns: never the full name or ID number."""
+        patient = None
+        if self.accepted and self.patient_id:
+            patient = {
+                "id": str(self.patient_id),
+                "name": self.masked_name,
+                "sex": self.sex,
+                "age": self.age,
+            }
         return {
             "accepted": self.accepted,
             "outcome": self.outcome,
             "touchpoint": self.touchpoint.value,
             "kind": self.kind,
             "card_number": self.card_number if self.accepted else None,
-            "patient": None
-            if not (self.accepted and self.patient)
-            else {
-                "id": str(self.patient.id),
-                "name": self.masked_name,
-                "sex": self.patient.sex,
-                "age": self.age,
-            },
+            "patient": patient,
             "message": self.title,
             "advice": self.advice,
         }
@@ -266,6 +271,9 @@ class ScanService:
             touchpoint=touchpoint,
             kind=str(verdict.kind) if verdict.kind else None,
             card_number=card.card_number if card else None,
-            patient=patient,
+            patient_id=patient.id if patient else None,
+            patient_name=patient.name if patient else None,
+            sex=patient.sex if patient else None,
+            birth_date=patient.birth_date if patient else None,
             today=self.clock.today(),
         )

@@ -25,6 +25,7 @@ from portal.staff.auth import (
     staff_of,
 )
 from portal.staff.dependencies import provide_staff_service
+from portal.staff.desk import run_desk_action
 from portal.staff.services import StaffService
 from portal.touchpoints import TOUCHPOINTS, Touchpoint, parse_touchpoint
 from portal.web.forms import FormState, RuleError, form_text
@@ -126,6 +127,7 @@ async def scan_station(staff: NamedDependency[StaffUser], desk: FromPath[str]) -
             "touchpoint": touchpoint,
             "info": TOUCHPOINTS[touchpoint],
             "result": None,
+            "desk": None,
         },
     )
 
@@ -141,6 +143,7 @@ async def scan(
     staff: NamedDependency[StaffUser],
     desk: FromPath[str],
     scan_service: NamedDependency[ScanService],
+    db_session: NamedDependency[AsyncSession],
 ) -> Template:
     """Verify one scan; htmx gets just the result panel, a plain form post the whole station."""
     touchpoint = _desk(staff, desk)
@@ -151,11 +154,13 @@ async def scan(
         if not await request.app.state.rate_limiter.hit(f"scan:{staff.id}", SCANS_PER_MINUTE, 60):
             raise PermissionDeniedException()
         result = await scan_service.scan(text, touchpoint, staff.actor(_address(request)))
+    desk_context = await run_desk_action(request, db_session, result, staff) if result else None
     context = {
         "staff": staff,
         "touchpoint": touchpoint,
         "info": TOUCHPOINTS[touchpoint],
         "result": result,
+        "desk": desk_context,
     }
     if request.headers.get("hx-request"):
         return Template("staff/_scan_result.html", context=context)

@@ -26,12 +26,16 @@ KIOSK = {"width": 1080, "height": 1920}
 _axe = Axe()
 
 
-def set_preferences(page: Page, base_url: str, *, mode: str = "standard", locale: str = "zh_Hans") -> None:
+def set_preferences(
+    page: Page, base_url: str, *, mode: str = "standard", locale: str = "zh_Hans"
+) -> None:
     """Set display mode and language the way the header forms remember them (cookies)."""
-    page.context.add_cookies([
-        {"name": "ymt_mode", "value": mode, "url": base_url},
-        {"name": "ymt_lang", "value": locale, "url": base_url},
-    ])
+    page.context.add_cookies(
+        [
+            {"name": "ymt_mode", "value": mode, "url": base_url},
+            {"name": "ymt_lang", "value": locale, "url": base_url},
+        ]
+    )
 
 
 def read_code(page: Page, phone: str) -> str:

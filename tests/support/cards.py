@@ -14,14 +14,18 @@ from portal.staff.services import StaffService
 from portal.touchpoints import Role, Touchpoint
 from tests.support.client import PortalClient
 
-STAFF_PASSWORD = "correct-horse-battery"  # noqa: S105
+STAFF_PASSWORD = "correct-horse-battery"
 
 
 def card_of(client: PortalClient, patient_name: str, active: bool = True) -> ECard:
     from portal.accounts.models import Patient
 
     async def find(session: Any) -> ECard:
-        query = select(ECard).join(Patient, Patient.id == ECard.patient_id).where(Patient.name == patient_name)
+        query = (
+            select(ECard)
+            .join(Patient, Patient.id == ECard.patient_id)
+            .where(Patient.name == patient_name)
+        )
         if active:
             query = query.where(ECard.active.is_(True))
         return (await session.scalars(query.order_by(ECard.generation))).first()
@@ -37,11 +41,17 @@ def live_code(client: PortalClient, card: ECard, at: float | None = None) -> str
     return ecard.issue_code(keyring, card.card_number, card.generation, now)
 
 
-def make_staff(client: PortalClient, username: str, role: Role, touchpoints: list[Touchpoint]) -> None:
+def make_staff(
+    client: PortalClient, username: str, role: Role, touchpoints: list[Touchpoint]
+) -> None:
     async def create(session: Any) -> None:
         await StaffService(session=session).create_staff(
-            username=username, display_name=f"Staff {username}", password=STAFF_PASSWORD, role=role,
-            touchpoints=touchpoints)
+            username=username,
+            display_name=f"Staff {username}",
+            password=STAFF_PASSWORD,
+            role=role,
+            touchpoints=touchpoints,
+        )
 
     client.db(create)
 

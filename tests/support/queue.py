@@ -1,0 +1,100 @@
+"""Queue tests: a day's timetable, appointments put straight into the database, desk scans."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from portal.accounts.models import AccountPatient, Patient
+from portal.booking.models import BOOKED, Appointment, Schedule, Slot
+from portal.touchpoints import Role, Touchpoint
+from tests.support.booking import import_timetable, session, standard_timetable
+from tests.support.cards import card_of, live_code, make_staff, staff_login
+from tests.support.client import PortalClient
+
+TODAY = "2026-11-24"  # the frozen clock's day (Tuesday, 09:00 in Shanghai)
+
+
+def todays_clinic(client: PortalClient, *, start: str = "08:00", end: str = "12:00") -> None:
+    """Cardiology with Dr 张伟 this morning, 15-minute slots of 5 places."""
+    response = import_timetable(
+        client,
+        standard_timetable(
+            today=session("CARD-TODAY", "D1", TODAY, start=start, end=end, places=5)
+        ),
+    )
+    assert response.status_code in (200, 201), response.text
+
+
+def book(client: PortalClient, patient_name: str, slot_index: int, code: str = "CARD-TODAY") -> str:
+    """An appointment for ``patient_name`` in the ``slot_index``th slot (08:00 is 0)."""
+
+    async def work(db: Any) -> str:
+        patient = await db.scalar(select(Patient).where(Patient.name == patient_name))
+        link = await db.scalar(
+            select(AccountPatient).where(AccountPatient.patient_id == patient.id)
+        )
+        schedule = await db.scalar(select(Schedule).where(Schedule.code == code))
+        slots = list(
+            await db.scalars(
+                select(Slot).where(Slot.schedule_id == schedule.id).order_by(Slot.starts_at)
+            )
+        )
+        slot = slots[slot_index]
+        appointment = Appointment(
+            slot_id=slot.id,
+            schedule_id=schedule.id,
+            department_id=schedule.department_id,
+            patient_id=patient.id,
+            account_id=link.account_id,
+            visit_day=schedule.day,
+            status=BOOKED,
+            fee_cents=5000,
+            booked_at=datetime(2026, 11, 20, tzinfo=UTC),
+        )
+        db.add(appointment)
+        await db.execute(update(Slot).where(Slot.id == slot.id).values(booked=Slot.booked + 1))
+        await db.commit()
+        return str(appointment.id)
+
+    return str(client.db(work))
+
+
+def add_patient(
+    client: PortalClient, name: str, id_number: str, relationship: str = "parent"
+) -> None:
+    response = client.add_member(
+        name=name, id_number=id_number, phone="13911110000", relationship=relationship
+    )
+    assert response.status_code == 303, response.text
+
+
+def _ensure_staff(
+    client: PortalClient, username: str, role: Role, touchpoints: list[Touchpoint]
+) -> None:
+    from portal.staff.models import Staff
+
+    async def exists(db: Any) -> bool:
+        return await db.scalar(select(Staff.id).where(Staff.username == username)) is not None
+
+    if not client.db(exists):
+        make_staff(client, username, role, touchpoints)
+    staff_login(client, username)
+
+
+def as_nurse(client: PortalClient) -> None:
+    _ensure_staff(client, "nurse", Role.NURSE, [Touchpoint.TRIAGE, Touchpoint.REGISTRATION])
+
+
+def as_doctor(client: PortalClient, username: str = "doctor") -> None:
+    _ensure_staff(client, username, Role.DOCTOR, [Touchpoint.CLINIC])
+
+
+def scan_in(client: PortalClient, patient_name: str, desk: str = "triage") -> Any:
+    """The nurse scans the patient's live code at the desk (htmx, as the station does)."""
+    card = card_of(client, patient_name)
+    return client.submit(
+        f"/staff/scan/{desk}", {"code": live_code(client, card)}, headers={"HX-Request": "true"}
+    )
