@@ -15,6 +15,7 @@ import time
 SECTIONS = {
     "ecard": ("E-card codes (render and verify)", "bench.ecard_bench"),
     "ecard-http": ("E-card code requests", "bench.ecard_http"),
+    "booking": ("Booking: the release surge", "bench.booking_surge"),
 }
 
 

@@ -25,7 +25,7 @@ from portal.db.engine import create_engine
 from portal.messaging.models import OutboxMessage
 from portal.settings import DatabaseSettings
 
-IMPORT_TOKEN = "surge-import-token-0123456789abcdef"  # noqa: S105 - a test value
+IMPORT_TOKEN = "surge-import-token-0123456789abcdef"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CODE = re.compile(r"\b(\d{6})\b")
 T = TypeVar("T")
@@ -37,6 +37,9 @@ SERVER_ENV = {
     "PORTAL_LOGINS_PER_ADDRESS_PER_MINUTE": "1000000",
     "PORTAL_BOOKING_REQUESTS_PER_ADDRESS_PER_MINUTE": "1000000",
     "PORTAL_DATABASE_POOL_SIZE": "20",
+    # No background writer: on SQLite the login pages' read-then-write transaction fails when
+    # another writer commits in between (see patrons()); the race is what is measured here.
+    "PORTAL_BOOKING_HOUSEKEEPING_SECONDS": "0",
 }
 
 
@@ -169,25 +172,30 @@ async def gather_limited(work: Sequence[Awaitable[T]], limit: int) -> list[T]:
 
 
 async def patrons(
-    base_url: str, db: Database, families: list[tuple[str, list[str]]], *, limit: int | None = None
+    base_url: str | Callable[[int], str],
+    db: Database,
+    families: list[tuple[str, list[str]]],
+    *,
+    limit: int | None = None,
 ) -> list[Patron]:
     """A logged-in browser per family. On SQLite they log in one at a time: the login pages
     read before they write in a deferred transaction, which SQLite refuses under concurrent
     writers ("database is locked"), a weakness of login, not of booking."""
     if limit is None:
         limit = 1 if db.engine.dialect.name == "sqlite" else 25
+    url_for = base_url if callable(base_url) else (lambda _n: base_url)
     crowd = [
         Patron(
             phone,
             patients,
             httpx.AsyncClient(
-                base_url=base_url,
+                base_url=url_for(n),
                 timeout=120,
                 # A fresh connection per request: uvicorn closes idle ones after 5 s.
                 limits=httpx.Limits(max_connections=2, max_keepalive_connections=0),
             ),
         )
-        for phone, patients in families
+        for n, (phone, patients) in enumerate(families)
     ]
     await gather_limited([log_in(p, db) for p in crowd], limit)
     return crowd

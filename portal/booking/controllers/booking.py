@@ -66,16 +66,18 @@ async def _full_page(
 ) -> Template:
     """The same clear answer for a slot that was full and a race lost a moment ago."""
     nearest = await timetable.nearest_free(slot)
-    choice = await timetable.session_of(slot.schedule_id)
-    family = await patients.family_of(account_id)
+    session_full = (
+        timetable.is_open(slot.schedule) and await timetable.free_in_session(slot.schedule_id) == 0
+    )
+    # The family is only needed to choose who waits; a surge's losers mostly get free times.
+    family = await patients.family_of(account_id) if session_full else []
     return Template(
         "booking/full.html",
         context={
             "slot": slot,
             "schedule": slot.schedule,
             "nearest": nearest,
-            "session_full": choice.free == 0 and timetable.is_open(slot.schedule),
-            "choice": choice,
+            "session_full": session_full,
             "family": family,
             "chosen_patient": chosen_patient(request, family, patient_id),
             "hold_minutes": request.app.state.settings.booking.waitlist_hold_minutes,
