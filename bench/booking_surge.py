@@ -48,9 +48,7 @@ FREE_LINK = re.compile(r"/booking/confirm\?slot=([0-9a-f-]{36})")
 
 
 def _postgres_base() -> str | None:
-    return os.environ.get("PORTAL_BENCH_POSTGRES_URL") or os.environ.get(
-        "PORTAL_TEST_POSTGRES_URL"
-    )
+    return os.environ.get("PORTAL_BENCH_POSTGRES_URL") or os.environ.get("PORTAL_TEST_POSTGRES_URL")
 
 
 async def _book_until_done(
@@ -176,7 +174,13 @@ def run(clients: int = CLIENTS, places: int = PLACES) -> list[dict[str, Any]]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         rows.append(
-            _one(f"sqlite+aiosqlite:///{tmp}/surge.db", "SQLite", clients, places, Path(tmp) / "s.log")
+            _one(
+                f"sqlite+aiosqlite:///{tmp}/surge.db",
+                "SQLite",
+                clients,
+                places,
+                Path(tmp) / "s.log",
+            )
         )
         base = _postgres_base()
         if base:
