@@ -10,6 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from portal.app import create_app
 from portal.clock import FrozenClock
@@ -101,3 +102,9 @@ def worker_id(request: pytest.FixtureRequest) -> str:
     """xdist's worker name ("gw0") or "main" without xdist."""
     workerinput = getattr(request.config, "workerinput", None)
     return workerinput["workerid"] if workerinput else "main"
+
+
+# Property tests check behaviour, not speed: on a shared, busy machine a per-example deadline
+# only produces flaky failures (speed is measured by `make bench`).
+hypothesis_settings.register_profile("portal", deadline=None)
+hypothesis_settings.load_profile("portal")

@@ -67,9 +67,7 @@ def test_memory_is_exact_under_concurrent_requests(fake_time: FakeTime) -> None:
     assert sum(asyncio.run(burst())) == 10
 
 
-def test_memory_forgets_old_windows_instead_of_growing_without_bound(
-    fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_memory_forgets_old_windows_instead_of_growing_without_bound(fake_time: FakeTime) -> None:
     limiter = MemoryRateLimiter()
 
     async def fill() -> None:
@@ -148,4 +146,3 @@ def test_redis_is_exact_across_many_concurrent_callers(fake_time: FakeTime) -> N
         return list(await asyncio.gather(*calls))
 
     assert sum(asyncio.run(_with_redis(work))) == 10
-
