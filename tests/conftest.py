@@ -3,10 +3,11 @@ PORTAL_TEST_POSTGRES_URL is set), settings, the app and a client that speaks CSR
 
 from __future__ import annotations
 
-import asyncio
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,6 +24,7 @@ from portal.settings import (
     RedisSettings,
     Settings,
 )
+from tests.support import aio
 from tests.support.client import PortalClient
 from tests.support.databases import (
     create_schema,
@@ -50,24 +52,33 @@ def postgres_worker_url(worker_id: str) -> str | None:
     if base is None:
         return None
     url = worker_database_url(base, worker_id)
-    asyncio.run(create_schema(url))
+    aio.run(create_schema(url))
     return url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty database with every table, made once per worker and copied for each test."""
+    directory = tmp_path_factory.mktemp("template")
+    aio.run(create_schema(sqlite_url(directory)))
+    return directory / "portal.db"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
+    sqlite_template: Path,
     postgres_worker_url: str | None,
 ) -> str:
     """Each test that uses the database runs once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
-        url = sqlite_url(tmp_path_factory.mktemp("db"))
-        asyncio.run(create_schema(url))
-        return url
+        directory = tmp_path_factory.mktemp("db")
+        shutil.copyfile(sqlite_template, directory / "portal.db")
+        return sqlite_url(directory)
     if postgres_worker_url is None:
         pytest.skip("PostgreSQL: PORTAL_TEST_POSTGRES_URL is not set")
-    asyncio.run(empty_tables(postgres_worker_url))
+    aio.run(empty_tables(postgres_worker_url))
     return postgres_worker_url
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -18,6 +17,7 @@ from portal.db import migrate
 from portal.db.engine import create_engine
 from portal.db.seed import DEMO_PHONE, seed
 from portal.settings import AppSettings, DatabaseSettings, Settings
+from tests.support import aio
 from tests.support.databases import postgres_base_url
 
 SHANGHAI_MORNING = datetime.fromisoformat("2026-11-24T09:00:00+08:00")
@@ -31,7 +31,7 @@ def _admin_run(base: str, statement: str) -> None:
             await conn.execute(text(statement))
         await engine.dispose()
 
-    asyncio.run(run())
+    aio.run(run())
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -76,7 +76,7 @@ def schema_of(url: str) -> dict[str, Any]:
         await engine.dispose()
         return {"tables": shape, "version": version}
 
-    return asyncio.run(read())
+    return aio.run(read())
 
 
 def row_counts(url: str) -> dict[str, int]:
@@ -94,7 +94,7 @@ def row_counts(url: str) -> dict[str, int]:
         await engine.dispose()
         return counts
 
-    return asyncio.run(read())
+    return aio.run(read())
 
 
 def settings_for(url: str) -> Settings:
@@ -129,11 +129,11 @@ def test_the_demo_seed_runs_once(fresh_database: str) -> None:
     migrate.upgrade(fresh_database)
     settings = settings_for(fresh_database)
     clock = FrozenClock(settings.i18n.zone, SHANGHAI_MORNING)
-    assert asyncio.run(seed(settings, clock)) is True
+    assert aio.run(seed(settings, clock)) is True
     counts = row_counts(fresh_database)
     assert counts["account"] == 2
     assert counts["patient"] >= 4
-    assert asyncio.run(seed(settings, clock)) is False
+    assert aio.run(seed(settings, clock)) is False
     assert row_counts(fresh_database) == counts
 
 
@@ -143,7 +143,7 @@ def test_the_demo_family_has_an_82_year_old(fresh_database: str) -> None:
 
     migrate.upgrade(fresh_database)
     settings = settings_for(fresh_database)
-    asyncio.run(seed(settings, FrozenClock(settings.i18n.zone, SHANGHAI_MORNING)))
+    aio.run(seed(settings, FrozenClock(settings.i18n.zone, SHANGHAI_MORNING)))
 
     async def family() -> list[tuple[str, Any]]:
         engine = create_engine(DatabaseSettings(url=fresh_database))
@@ -158,7 +158,7 @@ def test_the_demo_family_has_an_82_year_old(fresh_database: str) -> None:
         await engine.dispose()
         return result
 
-    members = asyncio.run(family())
+    members = aio.run(family())
     assert len(members) == 3
     ages = sorted(age_on(born, SHANGHAI_MORNING.date()) for _, born in members)
     assert 82 in ages
