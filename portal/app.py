@@ -15,6 +15,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
@@ -32,7 +33,7 @@ from portal.settings import Settings, get_settings
 from portal.web.api import openapi_components
 from portal.web.errors import exception_handlers
 from portal.web.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from portal.web.security import security_headers_factory
+from portal.web.security import security_headers_hook
 from portal.web.sessions import RotatingSessionConfig
 from portal.web.shell import shell_middleware_factory
 from portal.web.templating import STATIC_DIR, template_config
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "default_locale": settings.i18n.default_locale,
             "db_sessions": async_sessionmaker(engine, expire_on_commit=False),
             "ecard_keyring": build_keyring(settings),
-        "channels": channels,
+            "channels": channels,
         }
     )
 
@@ -109,8 +110,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             ),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin(), channels],
+        before_send=[security_headers_hook(settings.app.is_production)],
         middleware=[
-            security_headers_factory(settings.app.is_production),
             session_config.middleware,
             shell_middleware_factory(settings.i18n.default_locale),
         ],
@@ -126,8 +127,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         stores=stores,
         state=state,
         exception_handlers=exception_handlers,
+        # The schema as JSON and YAML only: the interactive viewers load scripts from CDNs, which
+        # the Content-Security-Policy (rightly) blocks.
         openapi_config=OpenAPIConfig(
-            title="Yimatong API", version="1", path="/schema", components=openapi_components()
+            title="Yimatong API",
+            version="1",
+            path="/schema",
+            components=openapi_components(),
+            render_plugins=[
+                JsonRenderPlugin(path=["/", "/openapi.json"]),
+                YamlRenderPlugin(path="/openapi.yaml"),
+            ],
         ),
         logging_config=LoggingConfig(
             log_exceptions="debug", root={"level": "INFO", "handlers": ["queue_listener"]}

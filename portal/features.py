@@ -42,12 +42,19 @@ def import_models() -> None:
 
 
 def route_handlers() -> list[Any]:
-    handlers: list[Any] = []
+    """Every feature's handlers: the JSON API (/api/…) documented in the OpenAPI schema, the pages
+    for people mounted on a router that leaves them out of it."""
+    from litestar import Router
+
+    api: list[Any] = []
+    pages: list[Any] = []
     for feature in FEATURES:
         module = _module(feature, "controllers")
         if module is not None:
-            handlers.extend(module.route_handlers)
-    return handlers
+            for handler in module.route_handlers:
+                paths: set[str] = getattr(handler, "paths", set())
+                (api if any(p.startswith("/api/") for p in paths) else pages).append(handler)
+    return [*api, Router(path="/", route_handlers=pages, include_in_schema=False)]
 
 
 def lifespans() -> list[Any]:

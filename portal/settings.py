@@ -44,7 +44,9 @@ class AppSettings:
     environment: str = field(default_factory=lambda: _env("PORTAL_ENV", "development"))
     secret_key: str = field(default_factory=lambda: _env("PORTAL_SECRET_KEY", DEVELOPMENT_SECRET))
     hospital_name: str = field(default_factory=lambda: _env("PORTAL_HOSPITAL_NAME", ""))
-    clock_offset_seconds: int = field(default_factory=lambda: _env_int("PORTAL_CLOCK_OFFSET_SECONDS", 0))
+    clock_offset_seconds: int = field(
+        default_factory=lambda: _env_int("PORTAL_CLOCK_OFFSET_SECONDS", 0)
+    )
 
     @property
     def is_production(self) -> bool:
@@ -69,7 +71,9 @@ class AppSettings:
         elif len(self.secret_key) < 32:
             raise SettingsError("PORTAL_SECRET_KEY must be at least 32 characters")
         if self.clock_offset_seconds and self.is_production:
-            raise SettingsError("PORTAL_CLOCK_OFFSET_SECONDS is for tests and demos, never production")
+            raise SettingsError(
+                "PORTAL_CLOCK_OFFSET_SECONDS is for tests and demos, never production"
+            )
 
 
 @dataclass(frozen=True)
@@ -240,9 +244,15 @@ class EcardSettings:
 class QueueSettings:
     """Check-in and calling."""
 
-    checkin_opens_minutes: int = field(default_factory=lambda: _env_int("PORTAL_CHECKIN_OPENS_MINUTES", 60))
-    elder_priority_age: int = field(default_factory=lambda: _env_int("PORTAL_QUEUE_PRIORITY_AGE", 80))
-    default_service_minutes: int = field(default_factory=lambda: _env_int("PORTAL_QUEUE_DEFAULT_MINUTES", 6))
+    checkin_opens_minutes: int = field(
+        default_factory=lambda: _env_int("PORTAL_CHECKIN_OPENS_MINUTES", 60)
+    )
+    elder_priority_age: int = field(
+        default_factory=lambda: _env_int("PORTAL_QUEUE_PRIORITY_AGE", 80)
+    )
+    default_service_minutes: int = field(
+        default_factory=lambda: _env_int("PORTAL_QUEUE_DEFAULT_MINUTES", 6)
+    )
     alert_when_ahead: int = field(default_factory=lambda: _env_int("PORTAL_QUEUE_ALERT_AHEAD", 2))
     poll_seconds: int = field(default_factory=lambda: _env_int("PORTAL_QUEUE_POLL_SECONDS", 10))
 

@@ -3,15 +3,16 @@ PORTAL_TEST_POSTGRES_URL is set), settings, the app and a client that speaks CSR
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from portal.app import create_app
 from portal.clock import FrozenClock
@@ -24,6 +25,7 @@ from portal.settings import (
     RedisSettings,
     Settings,
 )
+from tests.support import aio
 from tests.support.client import PortalClient
 from tests.support.databases import (
     create_schema,
@@ -53,24 +55,33 @@ def postgres_worker_url(worker_id: str) -> str | None:
     # Each checkout (worktree) gets databases of its own on a shared PostgreSQL server.
     checkout = hashlib.sha1(str(Path(__file__).resolve().parent).encode()).hexdigest()[:6]
     url = worker_database_url(base, worker_id, suffix=f"_{checkout}")
-    asyncio.run(create_schema(url))
+    aio.run(create_schema(url))
     return url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty database with every table, made once per worker and copied for each test."""
+    directory = tmp_path_factory.mktemp("template")
+    aio.run(create_schema(sqlite_url(directory)))
+    return directory / "portal.db"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
+    sqlite_template: Path,
     postgres_worker_url: str | None,
 ) -> str:
     """Each test that uses the database runs once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
-        url = sqlite_url(tmp_path_factory.mktemp("db"))
-        asyncio.run(create_schema(url))
-        return url
+        directory = tmp_path_factory.mktemp("db")
+        shutil.copyfile(sqlite_template, directory / "portal.db")
+        return sqlite_url(directory)
     if postgres_worker_url is None:
         pytest.skip("PostgreSQL: PORTAL_TEST_POSTGRES_URL is not set")
-    asyncio.run(empty_tables(postgres_worker_url))
+    aio.run(empty_tables(postgres_worker_url))
     return postgres_worker_url
 
 
@@ -105,3 +116,9 @@ def worker_id(request: pytest.FixtureRequest) -> str:
     """xdist's worker name ("gw0") or "main" without xdist."""
     workerinput = getattr(request.config, "workerinput", None)
     return workerinput["workerid"] if workerinput else "main"
+
+
+# Property tests check behaviour, not speed: on a shared, busy machine a per-example deadline
+# only produces flaky failures (speed is measured by `make bench`).
+hypothesis_settings.register_profile("portal", deadline=None)
+hypothesis_settings.load_profile("portal")

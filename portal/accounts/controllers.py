@@ -124,22 +124,18 @@ async def verify_code(
             raise RuleError(
                 _("Too many tries from this network. Please wait a minute and try again."), "code"
             )
-        account = await login_service.verify_code(phone, form.value("code"))
+        shell = shell_of(request)
+        account = await login_service.verify_code(
+            phone, form.value("code"), mode=shell.mode, locale=shell.locale
+        )
     except RuleError as exc:
         return Template(
             "accounts/login_code.html",
             context={"form": form.add(exc), "phone": phone},
             status_code=400,
         )
-    shell = shell_of(request)
     target = session.get(LOGIN_NEXT) or "/"
-    # Preferences chosen before login carry over to a new account; a returning account keeps its own.
-    log_in(
-        request,
-        account.id,
-        mode=account.display_mode or shell.mode,
-        locale=account.locale or shell.locale,
-    )
+    log_in(request, account.id, mode=account.display_mode, locale=account.locale)
     family = await patient_service.family_of(account.id)
     if family:
         choose_patient(request, family[0].id, family[0].patient.name)

@@ -126,8 +126,13 @@ class LoginService:
         await self.session.commit()
         return phone
 
-    async def verify_code(self, phone: str, code_text: str) -> Account:
-        """Check a code; on success mark it used and return the (possibly new) account."""
+    async def verify_code(
+        self, phone: str, code_text: str, *, mode: str | None = None, locale: str | None = None
+    ) -> Account:
+        """Check a code; on success mark it used and return the (possibly new) account.
+
+        The display mode and language chosen before logging in are kept on an account that has
+        none yet (a returning account keeps its own)."""
         now = self.clock.now()
         code = re.sub(r"\s", "", code_text or "")
         if not re.fullmatch(r"\d{6}", code):
@@ -159,6 +164,8 @@ class LoginService:
             account = Account(phone=phone)
             self.session.add(account)
         account.last_login_at = now
+        account.display_mode = account.display_mode or mode
+        account.locale = account.locale or locale
         await self.session.commit()
         return account
 

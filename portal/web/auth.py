@@ -31,6 +31,15 @@ async def provide_account_id(request: ASGIConnection[Any, Any, Any, Any]) -> UUI
     return UUID(account_id)
 
 
+PATIENT_KEYS = (
+    shell_keys.SESSION_ACCOUNT,
+    shell_keys.SESSION_PATIENT,
+    shell_keys.SESSION_PATIENT_LABEL,
+    shell_keys.SESSION_MODE,
+    shell_keys.SESSION_LOCALE,
+)
+
+
 def log_in(
     connection: ASGIConnection[Any, Any, Any, Any],
     account_id: UUID,
@@ -38,10 +47,17 @@ def log_in(
     mode: str | None,
     locale: str | None,
 ) -> None:
-    """Start a fresh session for an account (a new session id: no fixation)."""
+    """Start a fresh session for an account (a new session id: no fixation). What the login
+    pages kept is dropped; a staff login in the same browser stays."""
     rotate_session(connection)
+    kept = {
+        k: v
+        for k, v in (connection.session or {}).items()
+        if k not in PATIENT_KEYS and not k.startswith("login_")
+    }
     connection.set_session(
         {
+            **kept,
             shell_keys.SESSION_ACCOUNT: str(account_id),
             **({shell_keys.SESSION_MODE: mode} if mode else {}),
             **({shell_keys.SESSION_LOCALE: locale} if locale else {}),
@@ -51,8 +67,13 @@ def log_in(
 
 
 def log_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """End the patient's login (a staff login in the same browser is separate and stays)."""
     rotate_session(connection)
-    connection.clear_session()
+    remaining = {k: v for k, v in (connection.session or {}).items() if k not in PATIENT_KEYS}
+    if remaining:
+        connection.set_session(remaining)
+    else:
+        connection.clear_session()
     forget_shell(connection)
 
 

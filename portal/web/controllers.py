@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import MediaType, Response, get
+from litestar import MediaType, Response, get, route
 from litestar.di import NamedDependency
+from litestar.enums import HttpMethod
+from litestar.exceptions import NotFoundException
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,4 +28,23 @@ async def readyz(db_session: NamedDependency[AsyncSession]) -> Response[dict[str
     return Response({"status": "ok", "database": "up"})
 
 
-route_handlers = [healthz, readyz]
+@route(
+    "/{unknown:path}",
+    http_method=[
+        HttpMethod.GET,
+        HttpMethod.HEAD,
+        HttpMethod.POST,
+        HttpMethod.PUT,
+        HttpMethod.PATCH,
+        HttpMethod.DELETE,
+    ],
+    name="unknown-path",
+    include_in_schema=False,
+)
+async def unknown_path() -> None:
+    """Any path no feature serves: the friendly 404, rendered inside the usual middleware so it
+    still knows the visitor's session, language and mode (a router-level 404 would not)."""
+    raise NotFoundException()
+
+
+route_handlers = [healthz, readyz, unknown_path]

@@ -7,9 +7,13 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
+from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.middleware.csrf import generate_csrf_token
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.utils.empty import value_or_default
+from litestar.utils.scope.state import ScopeState
 
 from portal.web.i18n import gettext as _
 from portal.web.i18n import set_locale
@@ -55,6 +59,25 @@ def _explain(status: int, detail: str) -> tuple[str, str]:
     )
 
 
+CSRF_COOKIE = "ymt_csrf"
+
+
+def _csrf_cookie_for_error_page(request: Request[Any, Any, Any]) -> list[Cookie]:
+    """Error pages answered outside the CSRF middleware (an unknown path, a 405, a refused token)
+    still get a working token, so the header's forms (elder mode, language) work from them."""
+    state = ScopeState.from_scope(request.scope)
+    if value_or_default(state.csrf_token, ""):
+        return []
+    existing = request.cookies.get(CSRF_COOKIE)
+    state.csrf_token = existing or generate_csrf_token(request.app.state.settings.app.secret_key)
+    if existing:
+        return []
+    secure = request.app.state.settings.app.is_production
+    return [
+        Cookie(key=CSRF_COOKIE, value=state.csrf_token, path="/", samesite="lax", secure=secure)
+    ]
+
+
 def _error_page(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
     set_locale(shell_of(request).locale)
     title, advice = _explain(status, detail)
@@ -71,6 +94,7 @@ def _error_page(request: Request[Any, Any, Any], status: int, detail: str) -> Re
     )
     return Template(
         "errors/error.html",
+        cookies=_csrf_cookie_for_error_page(request),
         context={"status": status, "title": title, "advice": advice},
         status_code=status,
         headers=headers,

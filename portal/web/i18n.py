@@ -127,8 +127,11 @@ def format_clock(value: time | datetime) -> str:
 
 
 def format_money(amount: Decimal | int | float) -> str:
-    """Renminbi with the ¥ sign in both languages (Babel's English would say CN¥)."""
-    return "¥" + format_decimal(Decimal(amount), format="#,##0.00", locale=babel_locale())
+    """Renminbi with the ¥ sign in both languages (Babel's English would say CN¥); a refund
+    reads -¥3.50."""
+    value = Decimal(amount)
+    text = "¥" + format_decimal(abs(value), format="#,##0.00", locale=babel_locale())
+    return "-" + text if value < 0 else text
 
 
 def format_number(value: int | float | Decimal) -> str:

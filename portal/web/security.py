@@ -1,4 +1,7 @@
-"""Security headers on every response, and the Content-Security-Policy (no inline script)."""
+"""Security headers on every response, and the Content-Security-Policy (no inline script).
+
+Applied as a ``before_send`` hook of the application, so they also reach answers that no route
+produced (an unknown path's 404, a 405, a refused CSRF token)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from litestar.datastructures import MutableScopeHeaders
 
 if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from litestar.types import Message, Scope
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -26,8 +29,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-def security_headers_factory(production: bool) -> Any:
-    """ASGI middleware that adds the same protective headers to every HTTP response."""
+def security_headers_hook(production: bool) -> Any:
+    """A before-send hook adding the same protective headers to every HTTP response."""
     headers = {
         "content-security-policy": CONTENT_SECURITY_POLICY,
         "x-content-type-options": "nosniff",
@@ -39,22 +42,11 @@ def security_headers_factory(production: bool) -> Any:
     if production:
         headers["strict-transport-security"] = "max-age=31536000; includeSubDomains"
 
-    def factory(app: ASGIApp) -> ASGIApp:
-        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                await app(scope, receive, send)
-                return
+    async def add_headers(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            response_headers = MutableScopeHeaders.from_message(message)
+            for name, value in headers.items():
+                if name not in response_headers:
+                    response_headers[name] = value
 
-            async def send_with_headers(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    response_headers = MutableScopeHeaders.from_message(message)
-                    for name, value in headers.items():
-                        if name not in response_headers:
-                            response_headers[name] = value
-                await send(message)
-
-            await app(scope, receive, send_with_headers)
-
-        return middleware
-
-    return factory
+    return add_headers

@@ -6,6 +6,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
@@ -15,6 +16,7 @@ from litestar.template.config import TemplateConfig
 from portal.settings import BASE_DIR
 from portal.web import i18n
 from portal.web.masking import mask_id_number, mask_name, mask_phone
+from portal.web.redirects import safe_next
 from portal.web.shell import Shell, shell_of
 
 TEMPLATE_DIR = BASE_DIR / "templates"
@@ -65,6 +67,20 @@ def _local_time(context: Context, value: Any) -> str:
     return str(context["request"].app.state.clock.local(value).strftime("%Y-%m-%d %H:%M:%S"))
 
 
+@pass_context
+def _here(context: Context) -> str:
+    """Where a header switch (elder mode, language) should bring the visitor back to: this page
+    with its query; after a form was posted, the page the form was on (a POST URL has no GET)."""
+    request = context["request"]
+    if request.method in ("GET", "HEAD"):
+        query = request.url.query
+        return safe_next(request.url.path + (f"?{query}" if query else ""))
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path:
+        return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
+    return "/"
+
+
 def group_digits(number: str) -> str:
     """1234567890123456 → 1234 5678 9012 3456."""
     return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
@@ -92,6 +108,7 @@ def build_environment() -> Environment:
     )
     env.globals.update(
         static_url=static_url,
+        here=_here,
         shell=_shell,
         today=_today,
         html_lang=i18n.html_lang,

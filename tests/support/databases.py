@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from sqlalchemy.engine import make_url
 from portal.db.base import load_models, metadata
 from portal.db.engine import create_engine
 from portal.settings import DatabaseSettings
+from tests.support import aio
 
 POSTGRES_ENV = "PORTAL_TEST_POSTGRES_URL"
 REDIS_ENV = "PORTAL_TEST_REDIS_URL"
@@ -41,7 +41,7 @@ def worker_database_url(base_url: str, worker: str, suffix: str = "") -> str:
                 await conn.execute(text(f'CREATE DATABASE "{name}"'))
         await admin.dispose()
 
-    asyncio.run(ensure())
+    aio.run(ensure())
     return url.set(database=name).render_as_string(hide_password=False)
 
 

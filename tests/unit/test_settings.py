@@ -91,6 +91,8 @@ def test_login_defaults_follow_the_rules_patients_are_told() -> None:
         ),
         ("PORTAL_SESSION_MAX_AGE", "3600", lambda s: s.login.session_max_age_seconds, 3600),
         ("PORTAL_SMS_SENDER", "console", lambda s: s.login.sms_sender, "console"),
+        ("PORTAL_ECARD_KEYS", "K1:00ff,K2:11ee", lambda s: s.ecard.keys, "K1:00ff,K2:11ee"),
+        ("PORTAL_ECARD_CURRENT_KEY", "K2", lambda s: s.ecard.current_key, "K2"),
     ],
 )
 def test_every_setting_can_be_set_from_the_environment(
@@ -114,7 +116,9 @@ def test_an_empty_variable_means_the_default(monkeypatch: pytest.MonkeyPatch, va
     assert settings.redis.url is None
 
 
-@pytest.mark.parametrize(("value", "expected"), [("1", True), ("yes", True), ("on", True), ("0", False), ("no", False)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("1", True), ("yes", True), ("on", True), ("0", False), ("no", False)]
+)
 def test_yes_and_no_are_read_the_usual_ways(
     monkeypatch: pytest.MonkeyPatch, value: str, expected: bool
 ) -> None:

@@ -23,7 +23,11 @@ def _settings() -> DatabaseSettings:
 
 
 def _compare_type(
-    _context: Any, _inspected_column: Any, _metadata_column: Any, _inspected_type: Any, metadata_type: Any
+    _context: Any,
+    _inspected_column: Any,
+    _metadata_column: Any,
+    _inspected_type: Any,
+    metadata_type: Any,
 ) -> bool | None:
     """Compare column types, except advanced-alchemy's GUID, which each database stores its own way
     (BINARY/NUMERIC on SQLite, UUID on PostgreSQL): reading it back never matches the model's type."""

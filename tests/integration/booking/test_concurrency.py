@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.booking.models import Appointment, ReturnedPlace, Slot, WaitlistEntry
-from tests.support import surge
+from tests.support import aio, surge
 from tests.support.databases import postgres_base_url, redis_url
 from tests.support.server import LiveServer, prepare_database
 
@@ -68,7 +68,7 @@ def live(
             # A Redis database of our own: no other test's rate-limit counters.
             redis = redis.rsplit("/", 1)[0] + "/13" if redis.count("/") > 2 else redis + "/13"
         checkout = hashlib.sha1(str(Path(__file__).resolve()).encode()).hexdigest()[:6]
-        url = asyncio.run(surge.fresh_postgres(base, f"ymt_live_{worker_id}_{checkout}"))
+        url = aio.run(surge.fresh_postgres(base, f"ymt_live_{worker_id}_{checkout}"))
     prepare_database(url, seed=False, **surge.SERVER_ENV)
     count = 2 if request.param.endswith("processes") else 1
     servers = [
@@ -147,7 +147,7 @@ async def _two_hundred_race_for_twenty(live: Live) -> None:
 
 
 def test_two_hundred_patients_race_for_twenty_places(live: Live) -> None:
-    asyncio.run(_two_hundred_race_for_twenty(live))
+    aio.run(_two_hundred_race_for_twenty(live))
 
 
 async def _two_cancellations_many_waiting(live: Live) -> None:
@@ -243,4 +243,4 @@ async def _two_cancellations_many_waiting(live: Live) -> None:
 
 
 def test_two_cancellations_with_many_waiting_never_offer_one_place_twice(live: Live) -> None:
-    asyncio.run(_two_cancellations_many_waiting(live))
+    aio.run(_two_cancellations_many_waiting(live))

@@ -89,7 +89,7 @@ def test_late_patients_join_after_those_on_time(clinic: PortalClient) -> None:
     book(clinic, MIDDLE[0], 5)  # 09:15: on time
     as_nurse(clinic)
     late_page = scan_in(clinic, LATE[0]).text
-    assert "after the patients who came on time" in late_page or "准时" in late_page
+    assert "after the patients who came on time" in late_page or "按时到达的患者之后" in late_page
     scan_in(clinic, MIDDLE[0])
     as_doctor(clinic)
     clinic.submit(f"/staff/console/{queue_id(clinic)}/next")

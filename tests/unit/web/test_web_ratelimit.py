@@ -9,6 +9,7 @@ import pytest
 
 from portal.web import ratelimit
 from portal.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from tests.support import aio
 from tests.support.databases import redis_url
 
 
@@ -38,24 +39,24 @@ async def _hits(limiter: object, key: str, limit: int, window: int, times: int) 
 
 def test_memory_allows_exactly_the_limit_in_a_window(fake_time: FakeTime) -> None:
     limiter = MemoryRateLimiter()
-    results = asyncio.run(_hits(limiter, "code:1.2.3.4", 3, 60, 6))
+    results = aio.run(_hits(limiter, "code:1.2.3.4", 3, 60, 6))
     assert results == [True, True, True, False, False, False]
 
 
 def test_memory_starts_counting_again_in_the_next_window(fake_time: FakeTime) -> None:
     limiter = MemoryRateLimiter()
-    assert asyncio.run(_hits(limiter, "login:a", 2, 60, 3)) == [True, True, False]
+    assert aio.run(_hits(limiter, "login:a", 2, 60, 3)) == [True, True, False]
     fake_time.at += 39  # still the same minute
-    assert asyncio.run(_hits(limiter, "login:a", 2, 60, 1)) == [False]
+    assert aio.run(_hits(limiter, "login:a", 2, 60, 1)) == [False]
     fake_time.at += 1  # the next minute begins
-    assert asyncio.run(_hits(limiter, "login:a", 2, 60, 3)) == [True, True, False]
+    assert aio.run(_hits(limiter, "login:a", 2, 60, 3)) == [True, True, False]
 
 
 def test_memory_counts_each_key_on_its_own(fake_time: FakeTime) -> None:
     limiter = MemoryRateLimiter()
-    assert asyncio.run(_hits(limiter, "code:10.0.0.1", 1, 3600, 2)) == [True, False]
-    assert asyncio.run(_hits(limiter, "code:10.0.0.2", 1, 3600, 1)) == [True]
-    assert asyncio.run(_hits(limiter, "login:10.0.0.1", 1, 3600, 1)) == [True]
+    assert aio.run(_hits(limiter, "code:10.0.0.1", 1, 3600, 2)) == [True, False]
+    assert aio.run(_hits(limiter, "code:10.0.0.2", 1, 3600, 1)) == [True]
+    assert aio.run(_hits(limiter, "login:10.0.0.1", 1, 3600, 1)) == [True]
 
 
 def test_memory_is_exact_under_concurrent_requests(fake_time: FakeTime) -> None:
@@ -64,12 +65,10 @@ def test_memory_is_exact_under_concurrent_requests(fake_time: FakeTime) -> None:
     async def burst() -> list[bool]:
         return list(await asyncio.gather(*(limiter.hit("k", 10, 60) for _ in range(50))))
 
-    assert sum(asyncio.run(burst())) == 10
+    assert sum(aio.run(burst())) == 10
 
 
-def test_memory_forgets_old_windows_instead_of_growing_without_bound(
-    fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_memory_forgets_old_windows_instead_of_growing_without_bound(fake_time: FakeTime) -> None:
     limiter = MemoryRateLimiter()
 
     async def fill() -> None:
@@ -78,7 +77,7 @@ def test_memory_forgets_old_windows_instead_of_growing_without_bound(
         fake_time.at += 60
         await limiter.hit("new", 5, 60)
 
-    asyncio.run(fill())
+    aio.run(fill())
     assert len(limiter._counts) == 1
 
 
@@ -109,7 +108,7 @@ def test_redis_allows_exactly_the_limit_in_a_window(fake_time: FakeTime) -> None
     async def work(limiter, client, prefix):  # type: ignore[no-untyped-def]
         return await _hits(limiter, "code:1.2.3.4", 3, 60, 5)
 
-    assert asyncio.run(_with_redis(work)) == [True, True, True, False, False]
+    assert aio.run(_with_redis(work)) == [True, True, True, False, False]
 
 
 @pytest.mark.redis
@@ -121,7 +120,7 @@ def test_redis_starts_counting_again_in_the_next_window(fake_time: FakeTime) -> 
         second = await _hits(limiter, "login:a", 2, 60, 3)
         return first, second
 
-    first, second = asyncio.run(_with_redis(work))
+    first, second = aio.run(_with_redis(work))
     assert first == [True, True, False]
     assert second == [True, True, False]
 
@@ -134,7 +133,7 @@ def test_redis_counters_expire_after_their_window(fake_time: FakeTime) -> None:
         keys = [key async for key in client.scan_iter(match=prefix + "*")]
         return [await client.ttl(key) for key in keys]
 
-    ttls = asyncio.run(_with_redis(work))
+    ttls = aio.run(_with_redis(work))
     assert len(ttls) == 1
     assert 0 < ttls[0] <= 61
 
@@ -147,5 +146,4 @@ def test_redis_is_exact_across_many_concurrent_callers(fake_time: FakeTime) -> N
         calls = [(limiter if n % 2 else other).hit("k", 10, 60) for n in range(50)]
         return list(await asyncio.gather(*calls))
 
-    assert sum(asyncio.run(_with_redis(work))) == 10
-
+    assert sum(aio.run(_with_redis(work))) == 10
