@@ -8,7 +8,6 @@ jar, a CSRF token and a session, and logs in through the real pages.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections import Counter
 from collections.abc import Iterator
