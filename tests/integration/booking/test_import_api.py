@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,16 @@ from tests.support.booking import (
     standard_timetable,
 )
 from tests.support.client import PortalClient
+
+
+def invoke(command: Any, arguments: list[str]) -> Any:
+    """Run the command line in a thread of its own: it starts an event loop, and this thread may
+    already run one (Playwright's, when a browser test ran earlier in this worker)."""
+    outcome: list[Any] = []
+    thread = threading.Thread(target=lambda: outcome.append(CliRunner().invoke(command, arguments)))
+    thread.start()
+    thread.join()
+    return outcome[0]
 
 
 def slot_count(client: PortalClient) -> int:
@@ -152,7 +163,7 @@ def test_the_command_line_imports_a_file(
     monkeypatch.setenv("PORTAL_DATABASE_URL", settings.db.url)
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(cli, ["import-timetable", str(path)])
+        result = invoke(cli, ["import-timetable", str(path)])
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
@@ -160,5 +171,5 @@ def test_the_command_line_imports_a_file(
     assert slot_count(client) == 21
     bad = tmp_path / "bad.json"
     bad.write_text('{"doctors": [{"code": "D9"}]}', encoding="utf-8")
-    refused = CliRunner().invoke(cli, ["import-timetable", str(bad)])
+    refused = invoke(cli, ["import-timetable", str(bad)])
     assert refused.exit_code != 0 and "not a valid timetable" in refused.output
