@@ -159,7 +159,7 @@ async def _surge(
 
 def _one(url: str, name: str, clients: int, places: int, log: Path) -> dict[str, Any]:
     # Time to migrate, start, import and log everyone in before the release second.
-    lead = 30 + clients * (0.08 if name == "SQLite" else 0.05)
+    lead = 30 + clients * 0.12
     release_at = (datetime.now(surge.SHANGHAI) + timedelta(seconds=lead)).replace(microsecond=0)
     if release_at.date() != datetime.now(surge.SHANGHAI).date():
         raise RuntimeError("too close to midnight in Shanghai: run the surge again in a minute")

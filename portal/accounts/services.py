@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.accounts.idnumber import IdNumber, InvalidIdNumber, age_on, parse_id_number
 from portal.accounts.models import Account, AccountPatient, LoginCode, Patient
 from portal.clock import Clock
+from portal.db.transactions import begin_write
 from portal.messaging.services import SmsSender
 from portal.settings import LoginSettings
 from portal.web.forms import RuleError
@@ -79,6 +80,9 @@ class LoginService:
             raise RuleError(
                 _("Please enter an 11-digit mobile phone number, for example 13812345678."), "phone"
             )
+        # Read and write in one transaction that holds SQLite's write lock from the start, so
+        # concurrent logins wait their turn instead of failing with "database is locked".
+        await begin_write(self.session)
         latest = await self._latest_code(phone)
         if latest is not None:
             wait = (
@@ -139,6 +143,7 @@ class LoginService:
             raise RuleError(
                 _("The code has 6 digits. Please type the 6 digits from the text message."), "code"
             )
+        await begin_write(self.session)  # as in request_code
         latest = await self._latest_code(phone)
         if latest is None or latest.used or _aware(latest.expires_at) <= now:
             raise RuleError(_("This code has expired. Please ask for a new code."), "code")

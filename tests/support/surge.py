@@ -37,9 +37,6 @@ SERVER_ENV = {
     "PORTAL_LOGINS_PER_ADDRESS_PER_MINUTE": "1000000",
     "PORTAL_BOOKING_REQUESTS_PER_ADDRESS_PER_MINUTE": "1000000",
     "PORTAL_DATABASE_POOL_SIZE": "20",
-    # No background writer: on SQLite the login pages' read-then-write transaction fails when
-    # another writer commits in between (see patrons()); the race is what is measured here.
-    "PORTAL_BOOKING_HOUSEKEEPING_SECONDS": "0",
 }
 
 
@@ -178,11 +175,9 @@ async def patrons(
     *,
     limit: int | None = None,
 ) -> list[Patron]:
-    """A logged-in browser per family. On SQLite they log in one at a time: the login pages
-    read before they write in a deferred transaction, which SQLite refuses under concurrent
-    writers ("database is locked"), a weakness of login, not of booking."""
+    """A logged-in browser per family, ``limit`` logging in at a time."""
     if limit is None:
-        limit = 1 if db.engine.dialect.name == "sqlite" else 25
+        limit = 25
     url_for = base_url if callable(base_url) else (lambda _n: base_url)
     crowd = [
         Patron(
