@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,9 @@ async def _surge(
     crowd = await surge.patrons(server.url, db, await db.add_families(clients, sizes=(1,)))
     wait = (release_at - datetime.now(surge.SHANGHAI)).total_seconds()
     if wait < 0:
-        raise RuntimeError(f"logging {clients} patients in took longer than the lead time")
+        await surge.close(crowd)
+        await db.close()
+        raise LeadTooShort(f"logging {clients} patients in took longer than the lead time")
     await asyncio.sleep(wait + 0.05)
     rng = random.Random(20261124)
     latencies: list[float] = []
@@ -157,12 +160,30 @@ async def _surge(
     }
 
 
-def _one(url: str, name: str, clients: int, places: int, log: Path) -> dict[str, Any]:
-    # Time to migrate, start, import and log everyone in before the release second.
-    lead = 30 + clients * 0.12
+class LeadTooShort(RuntimeError):
+    """Everyone was not logged in before the release second (a busy machine): try again."""
+
+
+def _one(
+    fresh_database: Callable[[int], str], name: str, clients: int, places: int, log: Path
+) -> dict[str, Any]:
+    # Time to migrate, start, import and log everyone in before the release second; doubled
+    # (on a fresh database) when a busy machine needs longer.
+    lead = 30 + clients * 0.08
+    for attempt in range(3):
+        try:
+            return _attempt(fresh_database(attempt), name, clients, places, log, lead)
+        except LeadTooShort:
+            lead *= 2
+    raise LeadTooShort(f"could not log {clients} patients in before the release second")
+
+
+def _attempt(
+    url: str, name: str, clients: int, places: int, log: Path, lead: float
+) -> dict[str, Any]:
     release_at = (datetime.now(surge.SHANGHAI) + timedelta(seconds=lead)).replace(microsecond=0)
     if release_at.date() != datetime.now(surge.SHANGHAI).date():
-        raise RuntimeError("too close to midnight in Shanghai: run the surge again in a minute")
+        raise RuntimeError("too close to midnight in Shanghai: run the surge again later")
     env = {**surge.SERVER_ENV, "PORTAL_BOOKING_RELEASE_TIME": release_at.strftime("%H:%M:%S")}
     prepare_database(url, seed=False, **env)
     with LiveServer(url, log_path=log, extra_env=env) as server:
@@ -175,17 +196,24 @@ def run(clients: int = CLIENTS, places: int = PLACES) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         rows.append(
             _one(
-                f"sqlite+aiosqlite:///{tmp}/surge.db",
+                lambda n: f"sqlite+aiosqlite:///{tmp}/surge{n}.db",
                 "SQLite",
                 clients,
                 places,
-                Path(tmp) / "s.log",
+                Path(tmp) / "sqlite.log",
             )
         )
         base = _postgres_base()
         if base:
-            url = asyncio.run(surge.fresh_postgres(base, "ymt_bench_surge"))
-            rows.append(_one(url, "PostgreSQL", clients, places, Path(tmp) / "p.log"))
+            rows.append(
+                _one(
+                    lambda n: asyncio.run(surge.fresh_postgres(base, "ymt_bench_surge")),
+                    "PostgreSQL",
+                    clients,
+                    places,
+                    Path(tmp) / "postgres.log",
+                )
+            )
     return rows
 
 
