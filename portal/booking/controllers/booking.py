@@ -50,6 +50,7 @@ async def _confirm_page(
             "form": form,
             "cancel_deadline": rules.cancel_deadline(slot.starts_at, settings),
             "is_open": timetable.is_open(slot.schedule),
+            "opens_at": timetable.release_moment(slot.schedule.day),
         },
         status_code=status,
     )
