@@ -64,6 +64,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         workers=workers,
         reload=reload,
         proxy_headers=True,
+        timeout_graceful_shutdown=5,
         log_level="info",
     )
 

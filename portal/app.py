@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     """Build the portal. Tests pass their own settings and clock."""
     settings = settings or get_settings()
     settings.app.check()
+    settings.login.check(settings.app.is_production)
     settings.booking.check()
     settings.imports.check(settings.app.is_production)
     load_models()
@@ -77,13 +78,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         secure=settings.app.is_production,
         httponly=True,
         samesite="lax",
-        exclude=["/static/", "/healthz", "/readyz", "/api/"],
+        exclude=["^/static/", "^/healthz", "^/readyz", "^/api/"],
     )
     state = State(
         {
             "settings": settings,
             "clock": clock or Clock(settings.i18n.zone, settings.app.clock_offset_seconds),
-            "sms_sender": build_sender(settings.login.sms_sender),
+            "sms_sender": build_sender(
+                settings.login.sms_sender,
+                settings.login.sms_gateway_url,
+                settings.login.sms_gateway_token,
+            ),
             "rate_limiter": rate_limiter,
             "redis": redis,
             "default_locale": settings.i18n.default_locale,
@@ -121,7 +126,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             header_name="x-csrftoken",
             cookie_secure=settings.app.is_production,
             cookie_samesite="lax",
-            exclude=["/api/"],
+            exclude=["^/api/"],
         ),
         template_config=template_config(),
         stores=stores,

@@ -124,17 +124,28 @@ class LoginSettings:
     )
     codes_per_hour: int = field(default_factory=lambda: _env_int("PORTAL_CODES_PER_HOUR", 5))
     requests_per_address_per_hour: int = field(
-        default_factory=lambda: _env_int("PORTAL_CODE_REQUESTS_PER_ADDRESS_PER_HOUR", 30)
+        default_factory=lambda: _env_int("PORTAL_CODE_REQUESTS_PER_ADDRESS_PER_HOUR", 300)
     )
     logins_per_address_per_minute: int = field(
-        default_factory=lambda: _env_int("PORTAL_LOGINS_PER_ADDRESS_PER_MINUTE", 20)
+        default_factory=lambda: _env_int("PORTAL_LOGINS_PER_ADDRESS_PER_MINUTE", 120)
     )
     session_max_age_seconds: int = field(
         default_factory=lambda: _env_int("PORTAL_SESSION_MAX_AGE", 14 * 86400)
     )
     sms_sender: str = field(default_factory=lambda: _env("PORTAL_SMS_SENDER", "console"))
+    sms_gateway_url: str = field(
+        default_factory=lambda: os.environ.get("PORTAL_SMS_GATEWAY_URL", "")
+    )
+    sms_gateway_token: str = field(
+        default_factory=lambda: os.environ.get("PORTAL_SMS_GATEWAY_TOKEN", "")
+    )
     max_patients_per_account: int = 5
     elder_age: int = 60
+
+    def check(self, production: bool) -> None:
+        """Production must send real text messages: the console sender only keeps them locally."""
+        if production and self.sms_sender == "console":
+            raise SettingsError("PORTAL_SMS_SENDER must name a real SMS gateway in production")
 
 
 def _parse_clock(text: str) -> time:

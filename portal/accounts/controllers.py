@@ -10,12 +10,16 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
+from portal.accounts.codes import OneTimeCodes
+from portal.accounts.consent import ask_for_consent
+from portal.accounts.consent import route_handlers as consent_handlers
 from portal.accounts.dependencies import (
     provide_account_service,
+    provide_codes,
     provide_login_service,
     provide_patient_service,
 )
-from portal.accounts.services import RELATIONSHIPS, LoginService, PatientService
+from portal.accounts.services import RELATIONSHIPS, ConsentNeeded, LoginService, PatientService
 from portal.web import tiles
 from portal.web.auth import (
     choose_patient,
@@ -153,6 +157,7 @@ async def logout(request: Request[Any, Any, Any]) -> Redirect:
 # -- family members ---------------------------------------------------------------------------
 
 patient_dependencies = {
+    "codes": Provide(provide_codes),
     "account_id": Provide(provide_account_id),
     "patient_service": Provide(provide_patient_service),
     "account_service": Provide(provide_account_service),
@@ -223,12 +228,15 @@ async def add_member(
     request: Request[Any, Any, Any],
     account_id: NamedDependency[UUID],
     patient_service: NamedDependency[PatientService],
+    codes: NamedDependency[OneTimeCodes],
 ) -> Template | Redirect:
     form = _member_form(await request.form())
     try:
         member = await patient_service.add_member(
             account_id, today=request.app.state.clock.today(), **form.values
         )
+    except ConsentNeeded as need:
+        return await ask_for_consent(request, codes, account_id, need)
     except RuleError as exc:
         return _form_page(
             "accounts/patient_form.html", form.add(exc), 400, member=None, first=False
@@ -249,8 +257,11 @@ async def edit_member_page(
     patient_id: FromPath[str],
     patient_service: NamedDependency[PatientService],
 ) -> Template:
-    """The one place a full name and ID number are shown unmasked: to correct them."""
+    """The one place a full name and ID number are shown unmasked: to correct them, by the account
+    that added the person. Others who manage them see why they cannot change the details."""
     member = await patient_service.member_of(account_id, patient_id)
+    if member.patient.registered_by not in (None, account_id):
+        return Template("accounts/patient_shared.html", context={"member": member})
     form = FormState(
         values={
             "name": member.patient.name,
@@ -360,6 +371,7 @@ route_handlers = [
     remove_member_page,
     remove_member,
     choose_member,
+    *consent_handlers,
 ]
 
 tiles.register(

@@ -8,6 +8,7 @@ from litestar import Request
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.accounts.codes import OneTimeCodes
 from portal.accounts.services import AccountService, LoginService, PatientService
 
 
@@ -24,6 +25,19 @@ async def provide_login_service(
 ) -> LoginService:
     state = request.app.state
     return LoginService(
+        db_session,
+        state.settings.login,
+        state.settings.app.secret_key,
+        state.sms_sender,
+        state.clock,
+    )
+
+
+async def provide_codes(
+    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+) -> OneTimeCodes:
+    state = request.app.state
+    return OneTimeCodes(
         db_session,
         state.settings.login,
         state.settings.app.secret_key,

@@ -34,6 +34,10 @@ class Patient(Base):
     phone: Mapped[str] = mapped_column(String(20))
     sex: Mapped[str] = mapped_column(String(1))  # "M" or "F", from the ID number
     birth_date: Mapped[date] = mapped_column(Date)
+    registered_by: Mapped[UUID | None] = mapped_column(
+        ForeignKey("account.id", ondelete="SET NULL"), default=None
+    )
+    """The account that added the patient first: only it may change their details."""
 
 
 class AccountPatient(Base):
@@ -60,6 +64,8 @@ class LoginCode(Base):
     __tablename__ = "login_code"
 
     phone: Mapped[str] = mapped_column(String(20), index=True)
+    purpose: Mapped[str] = mapped_column(String(80), default="login")
+    """``login``, or ``link:<patient id>`` for a patient's consent to join an account."""
     code_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from uuid import UUID
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
@@ -17,15 +14,15 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.accounts.codes import LOGIN, OneTimeCodes
 from portal.accounts.idnumber import IdNumber, InvalidIdNumber, age_on, parse_id_number
-from portal.accounts.models import Account, AccountPatient, LoginCode, Patient
+from portal.accounts.models import Account, AccountPatient, Patient
 from portal.clock import Clock
 from portal.db.transactions import begin_write
 from portal.messaging.services import SmsSender
 from portal.settings import LoginSettings
 from portal.web.forms import RuleError
 from portal.web.i18n import gettext as _
-from portal.web.i18n import ngettext
 
 PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
 RELATIONSHIPS = ("self", "parent", "spouse", "child", "sibling", "other")
@@ -39,12 +36,8 @@ def normalize_phone(text: str) -> str:
     return re.sub(r"[\s-]", "", text or "").removeprefix("+86")
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 class LoginService:
-    """Phone + one-time SMS code. Codes are hashed, expire, allow few tries and few sends."""
+    """Phone + one-time SMS code (see OneTimeCodes for the limits)."""
 
     def __init__(
         self,
@@ -56,123 +49,54 @@ class LoginService:
     ) -> None:
         self.session = session
         self.clock = clock
-        self.settings = settings
-        self.secret = secret.encode()
-        self.sender = sender
-
-    def _hash(self, phone: str, code: str) -> str:
-        return hmac.new(self.secret, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
-
-    async def _latest_code(self, phone: str) -> LoginCode | None:
-        result = await self.session.execute(
-            select(LoginCode)
-            .where(LoginCode.phone == phone)
-            .order_by(LoginCode.created_at.desc())
-            .limit(1)
-        )
-        return result.scalar_one_or_none()
+        self.codes = OneTimeCodes(session, settings, secret, sender, clock)
 
     async def request_code(self, phone_text: str, address: str | None) -> str:
-        """Send a new code to a phone; returns the normalized phone. Raises RuleError when not allowed."""
-        now = self.clock.now()
+        """Send a login code; returns the normalized phone. Raises RuleError when not allowed."""
         phone = normalize_phone(phone_text)
         if not PHONE_PATTERN.match(phone):
             raise RuleError(
                 _("Please enter an 11-digit mobile phone number, for example 13812345678."), "phone"
             )
-        # Read and write in one transaction that holds SQLite's write lock from the start, so
-        # concurrent logins wait their turn instead of failing with "database is locked".
-        await begin_write(self.session)
-        latest = await self._latest_code(phone)
-        if latest is not None:
-            wait = (
-                self.settings.resend_after_seconds
-                - (now - _aware(latest.created_at)).total_seconds()
-            )
-            if wait > 0:
-                raise RuleError(
-                    ngettext(
-                        "A code was just sent. You can ask for a new one in %(num)d second.",
-                        "A code was just sent. You can ask for a new one in %(num)d seconds.",
-                        int(wait) + 1,
-                    ),
-                    "phone",
-                )
-        sent_this_hour = await self.session.scalar(
-            select(func.count())
-            .select_from(LoginCode)
-            .where(LoginCode.phone == phone, LoginCode.created_at > now - timedelta(hours=1))
-        )
-        if (sent_this_hour or 0) >= self.settings.codes_per_hour:
-            raise RuleError(
-                _("Too many codes were sent to this number. Please try again in an hour."), "phone"
-            )
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        self.session.add(
-            LoginCode(
-                phone=phone,
-                code_hash=self._hash(phone, code),
-                expires_at=now + timedelta(seconds=self.settings.code_ttl_seconds),
-                created_at=now,
-                requested_from=address,
-            )
-        )
-        minutes = self.settings.code_ttl_seconds // 60
-        await self.sender.send(
-            self.session,
+        await self.codes.send(
             phone,
-            _(
+            LOGIN,
+            lambda code, minutes: _(
                 "[Yimatong] Your login code is %(code)s. It works for %(minutes)d minutes. Never tell it to anyone.",
                 code=code,
                 minutes=minutes,
             ),
+            address,
         )
-        await self.session.commit()
         return phone
 
     async def verify_code(
         self, phone: str, code_text: str, *, mode: str | None = None, locale: str | None = None
     ) -> Account:
-        """Check a code; on success mark it used and return the (possibly new) account.
+        """Check a code; on success return the (possibly new) account.
 
         The display mode and language chosen before logging in are kept on an account that has
         none yet (a returning account keeps its own)."""
-        now = self.clock.now()
-        code = re.sub(r"\s", "", code_text or "")
-        if not re.fullmatch(r"\d{6}", code):
-            raise RuleError(
-                _("The code has 6 digits. Please type the 6 digits from the text message."), "code"
-            )
-        await begin_write(self.session)  # as in request_code
-        latest = await self._latest_code(phone)
-        if latest is None or latest.used or _aware(latest.expires_at) <= now:
-            raise RuleError(_("This code has expired. Please ask for a new code."), "code")
-        if latest.attempts >= self.settings.code_max_attempts:
-            raise RuleError(_("Too many wrong tries. Please ask for a new code."), "code")
-        if not hmac.compare_digest(latest.code_hash, self._hash(phone, code)):
-            latest.attempts += 1
-            left = self.settings.code_max_attempts - latest.attempts
-            await self.session.commit()
-            if left <= 0:
-                raise RuleError(_("Too many wrong tries. Please ask for a new code."), "code")
-            raise RuleError(
-                ngettext(
-                    "That code is not right. You can try %(num)d more time.",
-                    "That code is not right. You can try %(num)d more times.",
-                    left,
-                ),
-                "code",
-            )
-        latest.used = True
+        await self.codes.check(phone, LOGIN, code_text)
         account = await self.session.scalar(select(Account).where(Account.phone == phone))
         if account is None:
             account = Account(phone=phone)
             self.session.add(account)
-        account.last_login_at = now
+        account.last_login_at = self.clock.now()
         account.display_mode = account.display_mode or mode
         account.locale = account.locale or locale
         await self.session.commit()
         return account
+
+
+class ConsentNeeded(Exception):
+    """The person is already registered with the hospital: they must agree (a code sent to the
+    phone the hospital has for them) before another account may manage them."""
+
+    def __init__(self, patient: Patient, relationship: str) -> None:
+        super().__init__("consent needed")
+        self.patient = patient
+        self.relationship = relationship
 
 
 @dataclass(frozen=True)
@@ -270,6 +194,7 @@ class PatientService(SQLAlchemyAsyncRepositoryService[Patient]):
         session = self.repository.session
         phone = self._check_fields(name, phone, relationship)
         parsed = self._parse_id(id_number, today)
+        await begin_write(session)
         family = await self.family_of(account_id)
         if len(family) >= self.max_per_account:
             raise RuleError(
@@ -291,21 +216,52 @@ class PatientService(SQLAlchemyAsyncRepositoryService[Patient]):
                 raise RuleError(
                     _("The name does not match this ID number. Please check both."), "name"
                 )
-        else:
-            patient = Patient(
-                name=name,
-                id_number=parsed.number,
-                phone=phone,
-                sex=parsed.sex,
-                birth_date=parsed.birth_date,
-            )
-            session.add(patient)
-            await session.flush()
-            for hook in patient_added_hooks:
-                await hook(session, patient)
+            raise ConsentNeeded(patient, relationship)
+        patient = Patient(
+            name=name,
+            id_number=parsed.number,
+            phone=phone,
+            sex=parsed.sex,
+            birth_date=parsed.birth_date,
+            registered_by=account_id,
+        )
+        session.add(patient)
+        await session.flush()
+        for hook in patient_added_hooks:
+            await hook(session, patient)
         link = AccountPatient(
             account_id=account_id,
             patient_id=patient.id,
+            relationship_kind=relationship,
+            position=len(family),
+        )
+        session.add(link)
+        await session.commit()
+        return FamilyMember(patient, relationship, link.id)
+
+    async def link_existing(
+        self, account_id: UUID, patient_id: UUID, relationship: str
+    ) -> FamilyMember:
+        """After the patient agreed (their code was checked in this transaction): manage them too."""
+        session = self.repository.session
+        family = await self.family_of(account_id)
+        if any(m.patient.id == patient_id for m in family):
+            await session.commit()
+            return next(m for m in family if m.patient.id == patient_id)
+        if len(family) >= self.max_per_account:
+            await session.rollback()
+            raise RuleError(
+                _(
+                    "An account can manage at most %(count)d people. Remove someone first.",
+                    count=self.max_per_account,
+                )
+            )
+        if relationship == "self" and any(m.relationship == "self" for m in family):
+            relationship = "other"
+        patient = await session.get_one(Patient, patient_id)
+        link = AccountPatient(
+            account_id=account_id,
+            patient_id=patient_id,
             relationship_kind=relationship,
             position=len(family),
         )
@@ -326,9 +282,10 @@ class PatientService(SQLAlchemyAsyncRepositoryService[Patient]):
     ) -> FamilyMember:
         """Correct a family member's details. The ID number may change only while no one else shares them."""
         session = self.repository.session
-        member = await self.member_of(account_id, patient_id)
         phone = self._check_fields(name, phone, relationship)
         parsed = self._parse_id(id_number, today)
+        await begin_write(session)
+        member = await self.member_of(account_id, patient_id)
         family = await self.family_of(account_id)
         if relationship == "self" and any(
             m.relationship == "self" and m.id != member.id for m in family
@@ -338,6 +295,13 @@ class PatientService(SQLAlchemyAsyncRepositoryService[Patient]):
                 "relationship",
             )
         patient = member.patient
+        if patient.registered_by not in (None, account_id):
+            raise RuleError(
+                _(
+                    "Only the account that first added this person can change their details. "
+                    "Please ask them, or the registration desk."
+                ),
+            )
         if parsed.number != patient.id_number:
             sharers = await session.scalar(
                 select(func.count())
@@ -373,6 +337,7 @@ class PatientService(SQLAlchemyAsyncRepositoryService[Patient]):
         """Stop managing a family member; their records stay with the hospital and other accounts."""
         session = self.repository.session
         member = await self.member_of(account_id, patient_id)
+        await begin_write(session)
         link = await session.get_one(AccountPatient, member.link_id)
         await session.delete(link)
         await session.commit()
@@ -394,8 +359,10 @@ class AccountService(SQLAlchemyAsyncRepositoryService[Account]):
         locale: str | None = None,
         elder_offer_answered: bool | None = None,
     ) -> None:
+        await begin_write(self.repository.session)
         account = await self.repository.session.get(Account, account_id)
         if account is None:
+            await self.repository.session.rollback()
             return
         if mode is not None:
             account.display_mode = mode

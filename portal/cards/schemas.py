@@ -29,7 +29,8 @@ class ScanResponse:
     accepted: bool
     outcome: str
     """accepted, malformed, bad_check_digit, forged, expired, from_the_future, revoked,
-    unknown_card, or dynamic_required (a printed/static code at a desk that needs the live code)."""
+    unknown_card, dynamic_required (a printed/static code at a desk that needs the live code), or
+    already_used (the same live code a second time where medicine or money is handed over)."""
     touchpoint: str
     kind: str | None
     """dynamic (the QR code from the phone) or static (the barcode / typed card number)."""

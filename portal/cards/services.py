@@ -16,14 +16,20 @@ import ecard
 from portal.accounts.idnumber import age_on
 from portal.accounts.models import Patient
 from portal.accounts.services import patient_added_hooks
+from portal.audit.models import AuditEvent
 from portal.audit.services import Actor, record
 from portal.cards.models import ECard
 from portal.clock import Clock
+from portal.db.transactions import begin_write
 from portal.touchpoints import TOUCHPOINTS, Touchpoint
 from portal.web.i18n import gettext as _
 from portal.web.masking import mask_name
 
 POLICY_REFUSED = "dynamic_required"
+TOO_FAST = "too_fast"
+"""A desk scanning faster than the rate limit allows (not a verdict on the card)."""
+ALREADY_USED = "already_used"
+"""Outcome when the same live code is scanned twice where only the live code is accepted."""
 """Outcome recorded when a valid static code is scanned where only the live code is allowed."""
 
 
@@ -70,8 +76,13 @@ class CardService:
             select(ECard).where(ECard.patient_id == patient_id, ECard.active.is_(True))
         )
         if card is None:  # a patient from before cards existed: issue one now
-            patient = await self.session.get_one(Patient, patient_id)
-            card = await issue_card(self.session, patient)
+            await begin_write(self.session)
+            card = await self.session.scalar(
+                select(ECard).where(ECard.patient_id == patient_id, ECard.active.is_(True))
+            )
+            if card is None:
+                patient = await self.session.get_one(Patient, patient_id)
+                card = await issue_card(self.session, patient)
             await self.session.commit()
         return card
 
@@ -86,7 +97,16 @@ class CardService:
     async def reissue(self, patient_id: UUID, actor: Actor) -> ECard:
         """Revoke the current card (every earlier code, screenshots and printouts included, stops
         working at once) and issue a new number with the next generation."""
-        old = await self.active_card(patient_id)
+        await self.active_card(patient_id)
+        await begin_write(self.session)
+        old = await self.session.scalar(
+            select(ECard)
+            .where(ECard.patient_id == patient_id, ECard.active.is_(True))
+            .execution_options(populate_existing=True)
+        )
+        if old is None:  # replaced a moment ago by another request
+            await self.session.rollback()
+            return await self.active_card(patient_id)
         revoked = await self.session.execute(
             update(ECard)
             .where(ECard.id == old.id, ECard.active.is_(True))
@@ -211,6 +231,17 @@ def outcome_text(outcome: str) -> tuple[str, str]:
             _("No patient has this card number"),
             _("Check the number, or ask the patient to show the e-card in the app."),
         ),
+        TOO_FAST: (
+            _("Too many scans in a minute"),
+            _("Please wait a moment, then scan the card again."),
+        ),
+        ALREADY_USED: (
+            _("This code was already used at this desk"),
+            _(
+                "Ask the patient to show the code on the phone again: it changes every 30 seconds. "
+                "A photo or screenshot of the code cannot be used here."
+            ),
+        ),
         POLICY_REFUSED: (
             _("This desk needs the live code from the phone"),
             _(
@@ -231,6 +262,7 @@ class ScanService:
         self.clock = clock
 
     async def scan(self, text: str, touchpoint: Touchpoint, actor: Actor) -> ScanResult:
+        await begin_write(self.session)  # it reads the card, then writes the audit line
         now = self.clock.now()
         parsed = ecard.parse(text)
         card: ECard | None = None
@@ -251,6 +283,29 @@ class ScanService:
             and verdict.kind != ecard.CodeKind.DYNAMIC
         ):
             outcome = POLICY_REFUSED
+        detail = str(verdict.kind) if verdict.kind else None
+        if verdict.kind == ecard.CodeKind.DYNAMIC and not isinstance(parsed, ecard.Verification):
+            detail = f"{verdict.kind}:{parsed.window}"
+        if (
+            outcome == ecard.Outcome.ACCEPTED
+            and TOUCHPOINTS[touchpoint].dynamic_only
+            and card is not None
+        ):
+            # Where medicine is handed out or money taken, each live code works once: a photo of
+            # the phone taken at the window cannot be used again a minute later.
+            seen = await self.session.scalar(
+                select(AuditEvent.id)
+                .where(
+                    AuditEvent.action == "scan",
+                    AuditEvent.touchpoint == touchpoint.value,
+                    AuditEvent.card_number == card.card_number,
+                    AuditEvent.outcome == ecard.Outcome.ACCEPTED,
+                    AuditEvent.detail == detail,
+                )
+                .limit(1)
+            )
+            if seen is not None:
+                outcome = ALREADY_USED
         patient = None
         if outcome == ecard.Outcome.ACCEPTED and card is not None:
             patient = await self.session.get(Patient, card.patient_id)
@@ -262,7 +317,7 @@ class ScanService:
             touchpoint=touchpoint.value,
             patient_id=card.patient_id if card else None,
             card_number=verdict.card_number or (card.card_number if card else None),
-            detail=str(verdict.kind) if verdict.kind else None,
+            detail=detail,
             at=now,
         )
         await self.session.commit()

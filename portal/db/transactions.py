@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.db.engine import IMMEDIATE
@@ -21,3 +23,25 @@ async def begin_write(session: AsyncSession) -> None:
     if session.in_transaction():
         await session.commit()
     await session.connection(execution_options={IMMEDIATE: True})
+
+
+async def insert_if_absent(session: AsyncSession, model: type[Any], **values: Any) -> None:
+    """Insert a row unless a row with the same unique key exists (a concurrent request may have
+    inserted it a moment ago): ``ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL alike."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = model.__table__
+    row = dict(values)
+    for (
+        column
+    ) in table.columns:  # Python-side defaults (ids, timestamps, counters), as the ORM would
+        default = column.default
+        if column.name in row or default is None:
+            continue
+        if default.is_scalar and default.arg is not None:
+            row[column.name] = default.arg
+        elif default.is_callable:
+            row[column.name] = default.arg(None)
+    await session.execute(insert(table).values(**row).on_conflict_do_nothing())

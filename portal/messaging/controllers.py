@@ -18,7 +18,8 @@ async def outbox(
     request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
 ) -> Template:
     """Recent messages, newest first: how a developer reads the login code."""
-    if request.app.state.settings.app.is_production:
+    settings = request.app.state.settings
+    if settings.app.is_production or settings.login.sms_sender != "console":
         raise NotFoundException()
     messages = await recent_outbox(db_session)
     return Template("messaging/outbox.html", context={"messages": messages})

@@ -25,7 +25,7 @@ from portal.booking.models import (
     Slot,
 )
 from portal.clock import Clock
-from portal.db.transactions import begin_write
+from portal.db.transactions import begin_write, insert_if_absent
 from portal.payments.models import UNPAID, VOID, Bill
 from portal.queue import ordering
 from portal.queue.events import publish
@@ -118,11 +118,15 @@ class QueueService:
         return sorted(result.all(), key=lambda a: _aware(a.slot.starts_at))
 
     async def _queue_for(self, schedule: Schedule) -> Queue:
+        """The session's queue, made by the first check-in of the day (two first check-ins at
+        once make one queue: the second insert is ignored)."""
         queue = await self.session.scalar(select(Queue).where(Queue.schedule_id == schedule.id))
         if queue is not None:
             return queue
         department = await self.session.get_one(Department, schedule.department_id)
-        queue = Queue(
+        await insert_if_absent(
+            self.session,
+            Queue,
             kind="clinic",
             service_day=schedule.day,
             schedule_id=schedule.id,
@@ -131,23 +135,36 @@ class QueueService:
             doctor_name=schedule.doctor.name,
             room=schedule.room,
             prefix=PREFIXES[department.position % len(PREFIXES)],
+            version=0,
         )
-        self.session.add(queue)
-        await self.session.flush()
-        return queue
+        return (
+            await self.session.scalars(select(Queue).where(Queue.schedule_id == schedule.id))
+        ).one()
 
     async def _next_number(self, queue: Queue) -> str:
-        counter = await self.session.scalar(
-            select(TicketCounter).where(
-                TicketCounter.day == queue.service_day, TicketCounter.prefix == queue.prefix
-            )
+        """The next number for the queue's prefix today, counted in one atomic update."""
+        await insert_if_absent(
+            self.session, TicketCounter, day=queue.service_day, prefix=queue.prefix, last=0
         )
-        if counter is None:
-            counter = TicketCounter(day=queue.service_day, prefix=queue.prefix, last=0)
-            self.session.add(counter)
-        counter.last += 1
-        await self.session.flush()
-        return f"{queue.prefix}{counter.last:03d}"
+        last = await self.session.scalar(
+            update(TicketCounter)
+            .where(TicketCounter.day == queue.service_day, TicketCounter.prefix == queue.prefix)
+            .values(last=TicketCounter.last + 1)
+            .returning(TicketCounter.last)
+        )
+        return f"{queue.prefix}{last:03d}"
+
+    async def _bump(self, queue: Queue) -> int:
+        """Count one change of the queue in the database itself (never lost to a stale object)."""
+        version = await self.session.scalar(
+            update(Queue)
+            .where(Queue.id == queue.id)
+            .values(version=Queue.version + 1)
+            .returning(Queue.version)
+            .execution_options(synchronize_session=False)
+        )
+        queue.version = int(version or 0)
+        return queue.version
 
     async def session_end(self, schedule_id: UUID) -> datetime:
         last = await self.session.scalar(
@@ -162,7 +179,18 @@ class QueueService:
         now = self.clock.now()
         await begin_write(self.session)
         try:
-            patient = await self.session.get_one(Patient, patient_id)
+            # The patient's row is locked (PostgreSQL; SQLite holds the write lock already) so
+            # that the same card scanned twice at once gives one ticket, not two.
+            patient = await self.session.scalar(
+                select(Patient)
+                .where(Patient.id == patient_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            if patient is None:
+                raise RuleError(
+                    _("No appointment today. The patient can book at the registration desk.")
+                )
             return await self._check_in(patient, actor, touchpoint, now)
         except BaseException:
             await self.session.rollback()
@@ -182,14 +210,22 @@ class QueueService:
                 select(Ticket).where(Ticket.appointment_id.in_([a.id for a in appointments]))
             )
         }
-        # The first appointment that is still to be seen (a finished visit is skipped).
+        # The first appointment still to be seen: a finished visit, or a session that has already
+        # ended (a missed morning), is skipped so the afternoon's can be checked in.
+        session_over = False
         for appointment in appointments:
             ticket = existing.get(appointment.id)
             if appointment.status == COMPLETED or (ticket is not None and ticket.status == DONE):
                 continue
+            waiting_or_called = ticket is not None and ticket.status in (WAITING, CALLED)
+            if not waiting_or_called and now >= await self.session_end(appointment.schedule_id):
+                session_over = True
+                continue
             return await self._check_in_appointment(
                 patient, appointment, ticket, actor, touchpoint, now
             )
+        if session_over:
+            raise RuleError(_("This session is over. Please ask at the registration desk."))
         raise RuleError(_("Today's appointments are all finished."))
 
     async def _check_in_appointment(
@@ -252,7 +288,7 @@ class QueueService:
                     .execution_options(synchronize_session=False)
                 )
             appointment.status, appointment.checked_in_at = CHECKED_IN, now
-        queue.version += 1
+        await self._bump(queue)
         await record(
             self.session,
             actor,
@@ -309,7 +345,10 @@ class QueueService:
     async def _locked_queue(self, queue_id: UUID) -> Queue:
         await begin_write(self.session)
         queue = await self.session.scalar(
-            select(Queue).where(Queue.id == queue_id).with_for_update()
+            select(Queue)
+            .where(Queue.id == queue_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
         if queue is None:
             await self.session.rollback()
@@ -317,7 +356,7 @@ class QueueService:
         return queue
 
     async def _announce(self, queue: Queue, kind: str, ticket: Ticket | None) -> None:
-        queue.version += 1
+        await self._bump(queue)
         event: dict[str, Any] = {"kind": kind, "version": queue.version}
         if ticket is not None:
             patient = await self.session.get_one(Patient, ticket.patient_id)
@@ -325,10 +364,25 @@ class QueueService:
         await self.session.commit()
         publish(self.channels, queue.id, event)
 
-    async def call_next(self, queue_id: UUID, actor: Actor) -> Ticket | None:
-        """Finish whoever is with the doctor and call the first patient waiting (None: nobody)."""
+    async def call_next(
+        self, queue_id: UUID, actor: Actor, seen_current: str | None = None
+    ) -> Ticket | None:
+        """Finish whoever is with the doctor and call the first patient waiting (None: nobody).
+
+        ``seen_current`` is the ticket the console showed as being with the doctor ("" for
+        nobody): if that is no longer so (a double click, a second screen), nothing happens, so
+        a patient just called is never marked as seen by mistake."""
         queue = await self._locked_queue(queue_id)
         now = self.clock.now()
+        if seen_current is not None:
+            current_id = await self.session.scalar(
+                select(Ticket.id)
+                .where(Ticket.queue_id == queue.id, Ticket.status == CALLED)
+                .limit(1)
+            )
+            if (str(current_id) if current_id else "") != seen_current:
+                await self.session.rollback()
+                raise RuleError(_("The screen was out of date. It now shows the queue as it is."))
         for current in await self.session.scalars(
             select(Ticket).where(Ticket.queue_id == queue.id, Ticket.status == CALLED)
         ):

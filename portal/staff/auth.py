@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
@@ -40,32 +42,35 @@ class StaffUser:
         )
 
 
-def staff_of(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffUser | None:
+STAFF_IDLE_SECONDS = 60 * 60
+"""A desk left alone for an hour asks for the password again (shared computers)."""
+STAFF_MAX_SECONDS = 12 * 60 * 60
+"""No staff login outlasts a long shift."""
+
+
+def _staff_entry(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any] | None:
     session = connection.scope.get("session")
     raw = session.get(STAFF_KEY) if isinstance(session, dict) else None
-    if not isinstance(raw, dict):
-        return None
-    return StaffUser(
-        id=raw["id"],
-        username=raw["username"],
-        name=raw["name"],
-        role=raw["role"],
-        touchpoints=tuple(raw.get("touchpoints", ())),
-        room=raw.get("room"),
-    )
+    return raw if isinstance(raw, dict) and "id" in raw else None
+
+
+def staff_logged_in(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    return _staff_entry(connection) is not None
+
+
+def staff_of(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffUser | None:
+    """The staff member a guard has loaded for this request (None on other requests)."""
+    staff = connection.scope.get("state", {}).get("staff_user")
+    return staff if isinstance(staff, StaffUser) else None
 
 
 def staff_log_in(connection: ASGIConnection[Any, Any, Any, Any], staff: Staff) -> None:
+    """Only the id and times live in the session: role and desks are read from the database on
+    every request, so a change (or a deactivated account) takes effect at once."""
     rotate_session(connection)
+    now = time.time()
     session = dict(connection.session or {})
-    session[STAFF_KEY] = {
-        "id": str(staff.id),
-        "username": staff.username,
-        "name": staff.display_name,
-        "role": staff.role,
-        "touchpoints": staff.touchpoints,
-        "room": staff.room,
-    }
+    session[STAFF_KEY] = {"id": str(staff.id), "at": now, "seen": now}
     connection.set_session(session)
 
 
@@ -76,23 +81,54 @@ def staff_log_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     connection.set_session(session)
 
 
-def requires_staff(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: a staff member must be logged in (patients never pass). Under /staff, a 401 sends
-    the browser to the staff login page."""
-    if staff_of(connection) is None:
+async def _load_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffUser:
+    entry = _staff_entry(connection)
+    now = time.time()
+    if entry is None:
         raise NotAuthorizedException()
+    if (
+        now - float(entry.get("at", 0)) > STAFF_MAX_SECONDS
+        or now - float(entry.get("seen", 0)) > STAFF_IDLE_SECONDS
+    ):
+        staff_log_out(connection)
+        raise NotAuthorizedException()
+    async with connection.app.state.db_sessions() as session:
+        staff = await session.get(Staff, UUID(entry["id"]))
+    if staff is None or not staff.active:
+        staff_log_out(connection)
+        raise NotAuthorizedException()
+    if (
+        now - float(entry["seen"]) > 60
+    ):  # remember activity, without rewriting the session each request
+        connection.set_session({**(connection.session or {}), STAFF_KEY: {**entry, "seen": now}})
+    user = StaffUser(
+        id=str(staff.id),
+        username=staff.username,
+        name=staff.display_name,
+        role=staff.role,
+        touchpoints=tuple(staff.touchpoints),
+        room=staff.room,
+    )
+    connection.scope.setdefault("state", {})["staff_user"] = user
+    return user
 
 
-def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    staff = staff_of(connection)
-    if staff is None:
-        raise NotAuthorizedException()
+async def requires_staff(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Guard: an active staff member is logged in (patients never pass). Under /staff, a 401
+    sends the browser to the staff login page."""
+    await _load_staff(connection)
+
+
+async def requires_admin(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    staff = await _load_staff(connection)
     if not staff.is_admin:
         raise PermissionDeniedException()
 
 
 async def provide_staff(request: ASGIConnection[Any, Any, Any, Any]) -> StaffUser:
     staff = staff_of(request)
-    if staff is None:
-        raise NotAuthorizedException()
-    return staff
+    return staff if staff is not None else await _load_staff(request)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.audit.services import AuditFilter, search
 from portal.cards.dependencies import provide_scan_service
-from portal.cards.services import ScanResult, ScanService
+from portal.cards.services import TOO_FAST, ScanResult, ScanService
 from portal.staff.auth import (
     StaffUser,
     provide_staff,
@@ -22,6 +22,7 @@ from portal.staff.auth import (
     requires_staff,
     staff_log_in,
     staff_log_out,
+    staff_logged_in,
     staff_of,
 )
 from portal.staff.dependencies import provide_staff_service
@@ -46,7 +47,7 @@ async def login_page(
     request: Request[Any, Any, Any],
     next_: Annotated[str | None, QueryParameter(name="next")] = None,
 ) -> Template | Redirect:
-    if staff_of(request):
+    if staff_logged_in(request):
         return Redirect(safe_next(next_, "/staff"), status_code=303)
     return Template(
         "staff/login.html", context={"form": FormState(values={"next": safe_next(next_, "/staff")})}
@@ -151,9 +152,10 @@ async def scan(
     text = form_text(data, "code", 200)
     result: ScanResult | None = None
     if text:
-        if not await request.app.state.rate_limiter.hit(f"scan:{staff.id}", SCANS_PER_MINUTE, 60):
-            raise PermissionDeniedException()
-        result = await scan_service.scan(text, touchpoint, staff.actor(_address(request)))
+        if await request.app.state.rate_limiter.hit(f"scan:{staff.id}", SCANS_PER_MINUTE, 60):
+            result = await scan_service.scan(text, touchpoint, staff.actor(_address(request)))
+        else:
+            result = ScanResult(outcome=TOO_FAST, touchpoint=touchpoint)
     desk_context = await run_desk_action(request, db_session, result, staff) if result else None
     context = {
         "staff": staff,

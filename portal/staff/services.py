@@ -8,8 +8,9 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from portal.db.transactions import begin_write
 from portal.staff.models import Staff
 from portal.touchpoints import Role, Touchpoint, role_may_use
 from portal.web.forms import RuleError
@@ -72,9 +73,12 @@ class StaffService(SQLAlchemyAsyncRepositoryService[Staff]):
             staff = None
         if staff is None or not staff.active:
             raise RuleError(_("The username or password is not right."), "password")
+        changes: dict[str, object] = {"last_login_at": now}
         if _hasher.check_needs_rehash(staff.password_hash):
-            staff.password_hash = hash_password(password)
-        staff.last_login_at = now
+            changes["password_hash"] = hash_password(password)
+        # The slow password check ran outside the write lock; the write itself is one statement.
+        await begin_write(session)
+        await session.execute(update(Staff).where(Staff.id == staff.id).values(**changes))
         await session.commit()
         return staff
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from litestar import MediaType, Request, Response
 from litestar.datastructures import Cookie
@@ -17,6 +17,7 @@ from litestar.utils.scope.state import ScopeState
 
 from portal.web.i18n import gettext as _
 from portal.web.i18n import set_locale
+from portal.web.redirects import safe_next
 from portal.web.shell import shell_of
 
 logger = logging.getLogger("portal.errors")
@@ -116,7 +117,13 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         return _api_error(exc)
     if isinstance(exc, NotAuthorizedException) and not _wants_json(request):
         login = "/staff/login" if request.url.path.startswith("/staff") else "/login"
-        target = f"{login}?next=" + quote(request.url.path)
+        # An htmx request (a polled fragment) comes back to the page it was on, not the fragment.
+        here = (
+            urlsplit(request.headers.get("hx-current-url", "")).path
+            if request.headers.get("hx-request")
+            else ""
+        )
+        target = f"{login}?next=" + quote(safe_next(here or request.url.path))
         if request.headers.get("hx-request"):
             return Response(b"", status_code=204, headers={"HX-Redirect": target})
         return Redirect(target, status_code=303)

@@ -48,5 +48,10 @@ def security_headers_hook(production: bool) -> Any:
             for name, value in headers.items():
                 if name not in response_headers:
                     response_headers[name] = value
+            # Pages for someone logged in (names, ID numbers, cards) never stay in a shared
+            # computer's cache; answers that set their own caching (ETag polling) keep it.
+            session = scope.get("session")
+            if isinstance(session, dict) and session and "cache-control" not in response_headers:
+                response_headers["cache-control"] = "no-store"
 
     return add_headers

@@ -37,7 +37,13 @@
     }
     if (!window.EventSource) { startPolling(); return; }
     var source = new EventSource(wrap.getAttribute("data-events"));
-    source.addEventListener("ready", stopPolling);
+    // Calls made while the stream was down are not replayed: catch up once when it is back.
+    var dropped = false;
+    source.addEventListener("ready", function () {
+      if (dropped) { refresh(); }
+      dropped = false;
+      stopPolling();
+    });
     source.addEventListener("queue", function (event) {
       try {
         var data = JSON.parse(event.data);
@@ -45,7 +51,7 @@
       } catch (e) { /* refresh anyway */ }
       refresh();
     });
-    source.addEventListener("error", startPolling);
+    source.addEventListener("error", function () { dropped = true; startPolling(); });
   });
   document.addEventListener("htmx:afterSettle", say);
 })();

@@ -23,6 +23,9 @@ from portal.web.i18n import get_locale, lazy_gettext
 from portal.web.tiles import Tile
 
 KEEPALIVE_SECONDS = 15
+STREAM_SECONDS = 300
+"""A stream ends after five minutes and the browser reconnects at once (EventSource does): no
+stream outlives a restart for long, and a deploy never waits on the waiting-room TVs."""
 dependencies = {"queue_service": Provide(provide_queue_service)}
 
 
@@ -77,9 +80,10 @@ async def _events(
         subscriber.run_in_background(inbox.put_nowait),
     ):
         yield ServerSentEventMessage(event="ready", data="{}", retry=2000)
-        while True:
+        ends = asyncio.get_running_loop().time() + STREAM_SECONDS
+        while (left := ends - asyncio.get_running_loop().time()) > 0:
             try:
-                message = await asyncio.wait_for(inbox.get(), KEEPALIVE_SECONDS)
+                message = await asyncio.wait_for(inbox.get(), min(KEEPALIVE_SECONDS, left))
             except TimeoutError:
                 yield ServerSentEventMessage(comment="keep-alive")
                 continue
@@ -124,7 +128,7 @@ async def waiting_panel(
     tag = hashlib.sha1(
         f"{version}|{get_locale()}|{queue_service.clock.today()}".encode(), usedforsecurity=False
     ).hexdigest()[:16]
-    headers = {"ETag": f'W/"{tag}"', "Cache-Control": "public, no-cache"}
+    headers = {"ETag": f'W/"{tag}"', "Cache-Control": "public, no-cache", "Vary": "Cookie"}
     if request.headers.get("if-none-match") == headers["ETag"]:
         return Response(b"", status_code=304, headers=headers)
     return Template(

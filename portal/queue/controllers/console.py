@@ -122,7 +122,8 @@ async def console_action(
     error = None
     try:
         if action == "next":
-            await queue_service.call_next(queue.id, actor)
+            seen = form.get("current")
+            await queue_service.call_next(queue.id, actor, None if seen is None else str(seen))
         else:
             ticket_id = UUID(form_text(form, "ticket", 64))
             operations = {

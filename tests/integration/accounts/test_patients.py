@@ -381,7 +381,8 @@ def test_a_second_account_adding_the_same_id_number_joins_the_same_patient(
 ) -> None:
     add(client, MOTHER)
     log_in_as(client, PHONE_B)
-    assert add(client, MOTHER, relationship="other", phone="13955556666").status_code == 303
+    asked = add(client, MOTHER, relationship="other", phone="13955556666")
+    assert client.join_with_consent(MOTHER["phone"], asked).status_code == 303
     patients, links = snapshot(client)
     assert len(patients) == 1
     assert len(links) == 2
@@ -409,7 +410,7 @@ def test_the_id_number_cannot_change_while_another_account_shares_the_patient(
     add(client, MOTHER)
     (mother,) = member_ids(client)
     log_in_as(client, PHONE_B)
-    add(client, MOTHER)
+    client.join_with_consent(MOTHER["phone"], add(client, MOTHER))
     use_browser(client, account_a)
     corrected = id_number(date(1945, 3, 15), 28)
     refused = client.submit(f"/patients/{mother}/edit", {**MOTHER, "id_number": corrected})
@@ -439,7 +440,7 @@ def test_removing_a_shared_patient_keeps_them_for_the_other_account(
     add(client, MOTHER)
     (mother,) = member_ids(client)
     account_b = log_in_as(client, PHONE_B)
-    add(client, MOTHER)
+    client.join_with_consent(MOTHER["phone"], add(client, MOTHER))
     use_browser(client, account_a)
     client.submit(f"/patients/{mother}/remove")
     assert member_ids(client) == []
@@ -570,3 +571,35 @@ def test_family_pages_ask_for_login_first(client: PortalClient, a_and_b: tuple[s
         assert response.status_code == 303
         assert response.headers["location"].startswith("/login?next=")
     assert snapshot(client) == before
+
+
+def test_a_person_already_registered_must_agree_before_another_account_can_manage_them(
+    client: PortalClient, account_a: httpx.Cookies
+) -> None:
+    add(client, MOTHER)
+    log_in_as(client, PHONE_B)
+    asked = add(client, MOTHER, relationship="parent")
+    assert asked.headers["location"] == "/patients/confirm"
+    page = client.get("/patients/confirm").text
+    assert "139****2222" in page and MOTHER["id_number"] not in page
+    assert member_ids(client) == []  # nothing is shared before the code
+    right = client.latest_code(MOTHER["phone"])
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    assert client.submit("/patients/confirm", {"code": wrong}).status_code == 400
+    assert member_ids(client) == []
+    assert client.submit("/patients/confirm", {"code": right}).status_code == 303
+    assert len(member_ids(client)) == 1
+
+
+def test_only_the_account_that_added_a_person_can_change_their_details(
+    client: PortalClient, account_a: httpx.Cookies
+) -> None:
+    add(client, MOTHER)
+    log_in_as(client, PHONE_B)
+    client.join_with_consent(MOTHER["phone"], add(client, MOTHER))
+    (mother,) = member_ids(client)
+    page = client.get(f"/patients/{mother}/edit").text
+    assert MOTHER["id_number"] not in page and "110***********" in page
+    refused = client.submit(f"/patients/{mother}/edit", {**MOTHER, "phone": "13000000000"})
+    assert refused.status_code == 400
+    assert stored_patient(client, MOTHER["id_number"]).phone == MOTHER["phone"]
