@@ -15,6 +15,9 @@ import time
 SECTIONS = {
     "ecard": ("E-card codes (render and verify)", "bench.ecard_bench"),
     "ecard-http": ("E-card code requests", "bench.ecard_http"),
+    "booking": ("Booking: the release surge", "bench.booking_surge"),
+    "queue-phones": ("Queue status: 3,000 phones polling", "bench.queue_phones"),
+    "queue-scans": ("Scans per second at the triage desk", "bench.queue_scans"),
 }
 
 

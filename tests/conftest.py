@@ -3,6 +3,7 @@ PORTAL_TEST_POSTGRES_URL is set), settings, the app and a client that speaks CSR
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -51,7 +52,9 @@ def postgres_worker_url(worker_id: str) -> str | None:
     base = postgres_base_url()
     if base is None:
         return None
-    url = worker_database_url(base, worker_id)
+    # Each checkout (worktree) gets databases of its own on a shared PostgreSQL server.
+    checkout = hashlib.sha1(str(Path(__file__).resolve().parent).encode()).hexdigest()[:6]
+    url = worker_database_url(base, worker_id, suffix=f"_{checkout}")
     aio.run(create_schema(url))
     return url
 

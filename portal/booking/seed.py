@@ -164,9 +164,10 @@ BIOS = {
     "attending": "从事临床工作十年，接诊认真，解释耐心。",
 }
 DAYS = 14
-# Sessions the demo shows as full, and as nearly full (two places left), in the open week.
-FULL = {("D101", 1, "morning"), ("D701", 2, "morning"), ("D401", 1, "morning")}
-NEARLY_FULL = {("D102", 1, "afternoon"), ("D501", 2, "morning"), ("D801", 1, "morning")}
+# Sessions the demo shows as full, and as nearly full (two places left): a doctor's n-th session
+# from tomorrow on.
+FULL = [("D101", 0), ("D701", 0), ("D401", 1), ("D201", 0)]
+NEARLY_FULL = [("D102", 0), ("D501", 0), ("D801", 0), ("D101", 1)]
 
 
 def _session(doctor: str, title: str, day: date, period: str, room: str) -> SessionIn:
@@ -189,7 +190,8 @@ def demo_timetable(today: date) -> TimetableImport:
     """Two weeks from today: each doctor works about two half-days in three; a few on Saturday."""
     sessions = []
     for index, (code, department, _name, title, _treats, _words) in enumerate(DOCTORS):
-        room = f"{department[:1]}{300 + index}"
+        floor = next(c for c in dict((d[0], d[3]) for d in DEPARTMENTS)[department] if c.isdigit())
+        room = f"{floor}{index % 10 + 1:02d}"
         for offset in range(DAYS):
             day = today + timedelta(days=offset)
             weekday = day.weekday()
@@ -228,32 +230,21 @@ def demo_timetable(today: date) -> TimetableImport:
     )
 
 
-def _working(doctor: str, offset: int, period: str, today: date) -> bool:
-    index = [d[0] for d in DOCTORS].index(doctor)
-    day = today + timedelta(days=offset)
-    if day.weekday() >= 5:
-        return False
-    return (index + offset) % 3 != 2 and ((index + offset) % 2 == 0) == (period == "morning")
-
-
 async def _fill(session: AsyncSession, today: date) -> None:
     """Places taken through other channels (the desk, the phone line) for the busy sessions."""
     for wanted, leave in ((FULL, 0), (NEARLY_FULL, 2)):
-        for doctor_code, offset, period in wanted:
-            # The demo picks the doctor's next working day if the named one is off.
-            for shift in range(0, 4):
-                if _working(doctor_code, offset + shift, period, today):
-                    break
-            else:
-                continue
-            day = today + timedelta(days=offset + shift)
-            code = f"DEMO-{doctor_code}-{day:%Y%m%d}-{period}"
+        for doctor_code, nth in wanted:
+            schedule_id = await session.scalar(
+                select(Schedule.id)
+                .join(Doctor, Doctor.id == Schedule.doctor_id)
+                .where(Doctor.code == doctor_code, Schedule.day > today)
+                .order_by(Schedule.day, Schedule.period)
+                .offset(nth)
+                .limit(1)
+            )
             slots = list(
                 await session.scalars(
-                    select(Slot)
-                    .join(Schedule, Schedule.id == Slot.schedule_id)
-                    .where(Schedule.code == code)
-                    .order_by(Slot.starts_at)
+                    select(Slot).where(Slot.schedule_id == schedule_id).order_by(Slot.starts_at)
                 )
             )
             for position, slot in enumerate(slots):

@@ -161,6 +161,15 @@ class BookingService(SQLAlchemyAsyncRepositoryService[Appointment]):
         now = self.clock.now()
         zone = self.clock.zone
         conflict = ""
+        # A slot already full is answered without queueing for the write lock (a surge's losers).
+        places = (
+            await session.execute(select(Slot.booked, Slot.capacity).where(Slot.id == slot_id))
+        ).first()
+        if places is None:
+            raise NotFoundException()
+        if places.booked >= places.capacity:
+            await session.rollback()
+            raise SlotFull(slot_id)
         await checks.begin_write_and_lock(session, account_id)
         try:
             patient = await self._family_patient(account_id, patient_id)

@@ -277,6 +277,15 @@ class TimetableService:
         )
         return SessionChoice(schedule, list(slots))
 
+    async def free_in_session(self, schedule_id: UUID) -> int:
+        """Places still free in a session's times to come."""
+        free = await self.session.scalar(
+            select(func.sum(Slot.capacity - Slot.booked)).where(
+                Slot.schedule_id == schedule_id, Slot.starts_at > self.clock.now()
+            )
+        )
+        return int(free or 0)
+
     def release_moment(self, day: date) -> datetime:
         """When places for a day open (in the hospital's time zone)."""
         return rules.release_moment(day, self.settings, self.clock.zone)

@@ -240,6 +240,8 @@ class WaitlistService:
             await checks.ensure_not_locked(session, patient, now, self.settings, zone)
             await checks.ensure_one_per_department_day(session, patient, slot.schedule)
             await checks.ensure_under_account_limit(session, account_id, now, self.settings)
+            # Worded now: after a rollback the loaded rows can no longer be read.
+            conflict = checks.one_per_day_message(patient, slot.schedule)
             appointment = add_appointment(
                 session, slot, patient, account_id, now, source="waitlist"
             )

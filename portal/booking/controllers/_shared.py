@@ -16,6 +16,8 @@ from portal.booking.dependencies import (
     provide_timetable_service,
     provide_waitlist_service,
 )
+from portal.booking.models import Slot
+from portal.booking.timetable import SessionChoice, TimetableService
 from portal.web.auth import provide_account_id
 from portal.web.shell import shell_of
 
@@ -64,3 +66,10 @@ def chosen_patient(
         if candidate and candidate in ids:
             return candidate
     return ids[0] if ids else None
+
+
+async def nearest_when_full(timetable: TimetableService, choice: SessionChoice) -> list[Slot]:
+    """For a session with no place left: the free times nearest to its start."""
+    if choice.free > 0 or not choice.slots:
+        return []
+    return await timetable.nearest_free(choice.slots[0])

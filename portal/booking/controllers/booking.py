@@ -17,6 +17,7 @@ from portal.booking.checks import SlotFull
 from portal.booking.controllers._shared import (
     chosen_patient,
     enforce_rate_limits,
+    nearest_when_full,
     patient_dependencies,
 )
 from portal.booking.models import Slot
@@ -49,6 +50,7 @@ async def _confirm_page(
             "form": form,
             "cancel_deadline": rules.cancel_deadline(slot.starts_at, settings),
             "is_open": timetable.is_open(slot.schedule),
+            "opens_at": timetable.release_moment(slot.schedule.day),
         },
         status_code=status,
     )
@@ -65,16 +67,18 @@ async def _full_page(
 ) -> Template:
     """The same clear answer for a slot that was full and a race lost a moment ago."""
     nearest = await timetable.nearest_free(slot)
-    choice = await timetable.session_of(slot.schedule_id)
-    family = await patients.family_of(account_id)
+    session_full = (
+        timetable.is_open(slot.schedule) and await timetable.free_in_session(slot.schedule_id) == 0
+    )
+    # The family is only needed to choose who waits; a surge's losers mostly get free times.
+    family = await patients.family_of(account_id) if session_full else []
     return Template(
         "booking/full.html",
         context={
             "slot": slot,
             "schedule": slot.schedule,
             "nearest": nearest,
-            "session_full": choice.free == 0 and timetable.is_open(slot.schedule),
-            "choice": choice,
+            "session_full": session_full,
             "family": family,
             "chosen_patient": chosen_patient(request, family, patient_id),
             "hold_minutes": request.app.state.settings.booking.waitlist_hold_minutes,
@@ -191,6 +195,7 @@ async def join_waitlist(
                 "chosen_patient": chosen_patient(request, family, form.value("patient")),
                 "hold_minutes": request.app.state.settings.booking.waitlist_hold_minutes,
                 "opens_at": timetable_service.release_moment(choice.schedule.day),
+                "nearest": await nearest_when_full(timetable_service, choice),
                 "form": form.add(exc),
             },
             status_code=400,

@@ -12,7 +12,12 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from portal.accounts.services import PatientService
-from portal.booking.controllers._shared import chosen_patient, dependencies, fragment_for
+from portal.booking.controllers._shared import (
+    chosen_patient,
+    dependencies,
+    fragment_for,
+    nearest_when_full,
+)
 from portal.booking.timetable import DayChoice, TimetableService
 from portal.web.forms import FormState
 from portal.web.shell import shell_of
@@ -139,6 +144,7 @@ async def session_page(
             "chosen_patient": chosen_patient(request, family),
             "hold_minutes": request.app.state.settings.booking.waitlist_hold_minutes,
             "opens_at": timetable_service.release_moment(choice.schedule.day),
+            "nearest": await nearest_when_full(timetable_service, choice),
             "form": FormState(),
         },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 from advanced_alchemy.types import GUID
@@ -55,9 +56,32 @@ async def _run_async() -> None:
     await engine.dispose()
 
 
+def _run_online() -> None:
+    """``asyncio.run``, or the same in a thread of its own when this thread already runs an event
+    loop (alembic called from async code, or from a test beside Playwright's synchronous API)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(_run_async())
+        return
+    failures: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(_run_async())
+        except BaseException as exc:  # handed back to the caller below
+            failures.append(exc)
+
+    thread = threading.Thread(target=target, name="alembic")
+    thread.start()
+    thread.join()
+    if failures:
+        raise failures[0]
+
+
 if context.is_offline_mode():
     context.configure(url=_settings().url, target_metadata=metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 else:
-    asyncio.run(_run_async())
+    _run_online()

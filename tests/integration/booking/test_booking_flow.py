@@ -95,3 +95,12 @@ def test_an_account_without_family_members_is_asked_to_add_one(
     assert page.status_code == 200
     assert 'href="/patients/new"' in page.text
     assert 'action="/booking/appointments"' not in page.text
+
+
+def test_the_confirmation_of_an_unreleased_time_says_when_it_opens(
+    client: PortalClient, family: dict[str, str]
+) -> None:
+    page = client.get(f"/booking/confirm?slot={slot_ids(client, 'CARD-1202-AM')[0]}")
+    assert page.status_code == 200
+    assert "07:30" in page.text
+    assert 'action="/booking/appointments"' not in page.text

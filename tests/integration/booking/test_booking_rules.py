@@ -8,9 +8,9 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from portal.booking.models import Appointment
+from portal.booking.models import Appointment, Slot
 from portal.booking.services import BookingService
 from portal.booking.waitlist import WaitlistService
 from portal.clock import FrozenClock
@@ -306,7 +306,9 @@ def test_booking_for_another_familys_patient_is_404(
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("forged", ["not-a-uuid", "01a20e5a-b482-704e-8537-a7f6c08410c7", "..%2F..%2Fetc"])
+@pytest.mark.parametrize(
+    "forged", ["not-a-uuid", "01a20e5a-b482-704e-8537-a7f6c08410c7", "..%2F..%2Fetc"]
+)
 def test_forged_slot_ids_are_404(client: PortalClient, family: dict[str, str], forged: str) -> None:
     assert book(client, forged, family["self"]).status_code == 404
     assert client.get(f"/booking/confirm?slot={forged}").status_code == 404
@@ -319,3 +321,26 @@ def test_another_familys_appointment_cannot_be_seen_or_cancelled(
     for path in ("", "/booked", "/cancel", "/calendar.ics"):
         assert client.get(f"/appointments/{theirs}{path}").status_code == 404
     assert client.submit(f"/appointments/{theirs}/cancel").status_code == 404
+
+
+def test_the_database_backs_up_one_per_department_per_day(
+    client: PortalClient, family: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests that both passed the check (two accounts sharing a patient, at the same
+    moment): the unique index refuses the second, and the patient reads the rule, not an error."""
+    from portal.booking import checks
+
+    appointment_id_of(book(client, slot_ids(client, "CARD-1201-AM")[0], family["mother"]))
+
+    async def passes(*_args: Any) -> None:
+        return None
+
+    monkeypatch.setattr(checks, "ensure_one_per_department_day", passes)
+    second = book(client, slot_ids(client, "CARD2-1201-PM")[0], family["mother"])
+    assert second.status_code == 400
+    assert "王*英" in second.text
+
+    async def places(db: Any) -> int:
+        return int(await db.scalar(select(func.sum(Slot.booked))))
+
+    assert client.db(places) == 1  # the place taken for the refused booking was given back
