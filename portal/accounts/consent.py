@@ -5,6 +5,7 @@ that person's card, appointments and reports."""
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -34,14 +35,18 @@ def purpose(patient_id: UUID | str, account_id: UUID | str) -> str:
 
 
 async def _send_code(
-    request: Request[Any, Any, Any], codes: OneTimeCodes, account_id: UUID, patient: Patient
+    request: Request[Any, Any, Any],
+    codes: OneTimeCodes,
+    account_id: UUID,
+    patient_id: UUID,
+    patient_phone: str,
 ) -> None:
     account = await codes.session.get_one(Account, account_id)
     tail = account.phone[-4:]
     address = request.client.host if request.client else None
     await codes.send(
-        patient.phone,
-        purpose(patient.id, account_id),
+        patient_phone,
+        purpose(patient_id, account_id),
         lambda code, minutes: _(
             "[Yimatong] The owner of the phone number ending in %(tail)s wants to add you as a family member "
             "to help with your hospital visits. If you agree, give them this code: %(code)s (it works for "
@@ -58,25 +63,45 @@ async def ask_for_consent(
     request: Request[Any, Any, Any], codes: OneTimeCodes, account_id: UUID, need: ConsentNeeded
 ) -> Redirect:
     """Send the patient a code and remember what the account asked for; then ask for the code."""
+    # Plain values first: a refused send rolls the session back, which expires loaded objects.
+    patient_id, patient_phone, relationship = need.patient.id, need.patient.phone, need.relationship
     with contextlib.suppress(RuleError):  # a code went out a moment ago: the next page asks for it
-        await _send_code(request, codes, account_id, need.patient)
+        await _send_code(request, codes, account_id, patient_id, patient_phone)
     request.set_session(
         {
             **(request.session or {}),
-            PENDING: {"patient": str(need.patient.id), "relationship": need.relationship},
+            PENDING: {"patient": str(patient_id), "relationship": relationship},
         }
     )
     return Redirect("/patients/confirm", status_code=303)
 
 
-async def _pending(
-    request: Request[Any, Any, Any], patients: PatientService
-) -> tuple[Patient, str] | None:
+@dataclass(frozen=True)
+class Pending:
+    """Who the account asked to add, as plain values (they outlive a rolled-back transaction)."""
+
+    patient_id: UUID
+    name: str
+    phone: str
+    relationship: str
+
+
+async def _pending(request: Request[Any, Any, Any], patients: PatientService) -> Pending | None:
     pending = (request.session or {}).get(PENDING)
     if not isinstance(pending, dict):
         return None
     patient = await patients.repository.session.get(Patient, UUID(pending["patient"]))
-    return (patient, pending["relationship"]) if patient else None
+    if patient is None:
+        return None
+    return Pending(patient.id, patient.name, patient.phone, pending["relationship"])
+
+
+def _page(pending: Pending, form: FormState, status: int = 200) -> Template:
+    return Template(
+        "accounts/patient_confirm.html",
+        status_code=status,
+        context={"form": form, "name": pending.name, "phone": mask_phone(pending.phone)},
+    )
 
 
 @get(
@@ -91,10 +116,7 @@ async def confirm_page(
     pending = await _pending(request, patient_service)
     if pending is None:
         return Redirect("/patients", status_code=303)
-    return Template(
-        "accounts/patient_confirm.html",
-        context={"form": FormState(), "patient": pending[0], "phone": mask_phone(pending[0].phone)},
-    )
+    return _page(pending, FormState())
 
 
 @post(
@@ -113,18 +135,17 @@ async def confirm(
     pending = await _pending(request, patient_service)
     if pending is None:
         return Redirect("/patients", status_code=303)
-    patient, relationship = pending
     data = await request.form()
     form = FormState(values={"code": form_text(data, "code", 12)})
     try:
-        await codes.check(patient.phone, purpose(patient.id, account_id), form.value("code"))
-        member = await patient_service.link_existing(account_id, patient.id, relationship)
-    except RuleError as exc:
-        return Template(
-            "accounts/patient_confirm.html",
-            status_code=400,
-            context={"form": form.add(exc), "patient": patient, "phone": mask_phone(patient.phone)},
+        await codes.check(
+            pending.phone, purpose(pending.patient_id, account_id), form.value("code")
         )
+        member = await patient_service.link_existing(
+            account_id, pending.patient_id, pending.relationship
+        )
+    except RuleError as exc:
+        return _page(pending, form.add(exc), 400)
     session = dict(request.session or {})
     session.pop(PENDING, None)
     request.set_session(session)
@@ -149,17 +170,9 @@ async def resend(
     if pending is None:
         return Redirect("/patients", status_code=303)
     try:
-        await _send_code(request, codes, account_id, pending[0])
+        await _send_code(request, codes, account_id, pending.patient_id, pending.phone)
     except RuleError as exc:
-        return Template(
-            "accounts/patient_confirm.html",
-            status_code=400,
-            context={
-                "form": FormState().add(RuleError(exc.message)),
-                "patient": pending[0],
-                "phone": mask_phone(pending[0].phone),
-            },
-        )
+        return _page(pending, FormState().add(RuleError(exc.message)), 400)
     return Redirect("/patients/confirm", status_code=303)
 
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.support.browser import PHONE, audit_page, html_lang, login, read_code, set_preferences
-from tests.support.people import MOTHER, SELF
+from tests.support.people import MOTHER, SELF, unique
 from tests.support.server import LiveServer
 
 
@@ -38,8 +38,8 @@ def test_new_user_logs_in_adds_mother_turns_on_elder_mode_and_reads_english(
     page.fill("#f-code", code)
     page.get_by_role("button", name="登录").last.click()
     page.wait_for_url("**/patients/new?first=1")
-    add_member(page, {**SELF, "phone": new_phone})
-    add_member(page, MOTHER)
+    add_member(page, unique(SELF, new_phone))
+    add_member(page, unique(MOTHER))
     expect(page.locator(".person-name")).to_contain_text(["李*", "王*英"])
     page.screenshot(path=str(artifacts / "patients_standard_zh.png"), full_page=True)
 
@@ -74,7 +74,7 @@ def visit_every_page(page: Page, phone: str) -> list[str]:
     page.fill("#f-code", code)
     page.locator("form[action='/login/verify'] button[type=submit]").click()
     page.wait_for_url("**/patients/new?first=1")
-    add_member(page, {**SELF, "phone": phone})
+    add_member(page, unique(SELF, phone))
     for path in ("/", "/settings", "/patients", "/patients/new", "/dev/outbox"):
         page.goto(path)
         problems += audit_page(page)
@@ -108,8 +108,8 @@ def test_login_and_adding_a_family_member_work_without_javascript(
     page = context.new_page()
     try:
         login(page, new_phone)
-        add_member(page, {**SELF, "phone": new_phone})
-        add_member(page, MOTHER)
+        add_member(page, unique(SELF, new_phone))
+        add_member(page, unique(MOTHER))
         expect(page.locator(".person-name")).to_have_count(2)
         page.get_by_role("button", name="长辈模式（大字）").click()
         expect(page.locator("html")).to_have_class(re.compile(r"\belder\b"))
