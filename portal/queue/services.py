@@ -55,6 +55,13 @@ def _aware(moment: datetime) -> datetime:
 
 
 @dataclass(frozen=True)
+class AccountSnapshot:
+    fingerprint: str
+    queues: dict[str, int]
+    patients: frozenset[str]
+
+
+@dataclass(frozen=True)
 class CheckIn:
     """What the desk (and the patient) learn from a check-in."""
 
@@ -302,7 +309,11 @@ class QueueService:
         await self.session.flush()
         ahead = await self.ahead_of(ticket)
         await self.session.commit()
-        publish(self.channels, queue.id, {"kind": "checked_in", "version": queue.version})
+        publish(
+            self.channels,
+            queue.id,
+            {"kind": "checked_in", "version": queue.version, "patient": str(patient.id)},
+        )
         return CheckIn(
             ticket,
             queue,
@@ -527,22 +538,33 @@ class QueueService:
             )
         return statuses
 
-    async def account_version(self, account_id: UUID) -> str:
-        """A short fingerprint of everything the account's queue page shows (for ETag/304)."""
+    async def account_snapshot(self, account_id: UUID) -> AccountSnapshot:
+        """A short fingerprint of everything the account's queue page shows (for ETag/304), and
+        what it depends on: the queues its tickets are in and the patients it manages."""
         today = self.clock.today()
         rows = (
             await self.session.execute(
-                select(Ticket.id, Ticket.status, Queue.version)
+                select(Ticket.id, Ticket.status, Queue.id, Queue.version)
                 .join(Queue, Queue.id == Ticket.queue_id)
                 .join(AccountPatient, AccountPatient.patient_id == Ticket.patient_id)
                 .where(AccountPatient.account_id == account_id, Queue.service_day == today)
                 .order_by(Ticket.id)
             )
         ).all()
-        return (
-            "-".join(f"{str(tid)[-6:]}{status[0]}{version}" for tid, status, version in rows)
-            or "none"
+        patients = await self.session.scalars(
+            select(AccountPatient.patient_id).where(AccountPatient.account_id == account_id)
         )
+        fingerprint = "-".join(
+            f"{str(tid)[-6:]}{status[0]}{version}" for tid, status, _q, version in rows
+        )
+        return AccountSnapshot(
+            fingerprint=fingerprint or "none",
+            queues={str(queue_id): version for _t, _s, queue_id, version in rows},
+            patients=frozenset(str(p) for p in patients),
+        )
+
+    async def account_version(self, account_id: UUID) -> str:
+        return (await self.account_snapshot(account_id)).fingerprint
 
     async def board(self, queue_id: UUID, recent: int = 5) -> dict[str, Any]:
         """What the waiting-room screen shows: who is called, the last few, who is next."""

@@ -32,6 +32,20 @@
     });
     if (changed) { save(states); }
   }
+  // Phones play sounds and vibrate only after a tap on the page: one clear button asks for it.
+  function setupSwitch() {
+    var button = document.querySelector("[data-alert-switch]");
+    if (!button) { return; }
+    button.hidden = false;
+    if (sessionStorage.getItem("ymt-alerts") === "on") { button.setAttribute("aria-pressed", "true"); }
+    button.addEventListener("click", function () {
+      try { sessionStorage.setItem("ymt-alerts", "on"); } catch (e) { /* private mode */ }
+      button.setAttribute("aria-pressed", "true");
+      if (navigator.vibrate) { navigator.vibrate(80); }
+      beep(1);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", setupSwitch);
   document.addEventListener("DOMContentLoaded", check);
   document.addEventListener("htmx:afterSettle", check);
 })();

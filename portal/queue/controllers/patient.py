@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +12,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.response import Template
 
 from portal.queue.dependencies import provide_queue_service
-from portal.queue.services import QueueService
+from portal.queue.services import AccountSnapshot, QueueService
 from portal.web import tiles
 from portal.web.auth import provide_account_id, requires_patient_login
 from portal.web.i18n import get_locale, lazy_gettext
@@ -46,6 +47,54 @@ async def queue_page(
     return Template("queue/mine.html", context=context, headers={"Cache-Control": "no-store"})
 
 
+VERSION_CACHE_LIMIT = 50_000
+VERSION_MAX_AGE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What an account's fingerprint depended on when it was read from the database."""
+
+    epoch: int
+    minute: int
+    checkins: dict[str, int]
+    snapshot: AccountSnapshot
+
+
+async def _account_version(
+    request: Request[Any, Any, Any], account_id: UUID, queue_service: QueueService
+) -> str:
+    """The account's queue fingerprint: from memory while none of its queues changed and none of
+    its patients checked in since it was read (and at most a minute old), else from the database."""
+    state = request.app.state
+    cache: dict[UUID, _Known] | None = state.get("queue_status_versions")
+    if cache is None:  # no event follower running: ask the database
+        return await queue_service.account_version(account_id)
+    minute = int(queue_service.clock.now().timestamp() // VERSION_MAX_AGE_SECONDS)
+    live, checkins = state.queue_versions, state.patient_checkins
+    known = cache.get(account_id)
+    if (
+        known is not None
+        and known.epoch == state.queue_epoch
+        and known.minute == minute
+        and all(
+            live.get(queue, version) == version for queue, version in known.snapshot.queues.items()
+        )
+        and all(checkins.get(patient, 0) == count for patient, count in known.checkins.items())
+    ):
+        return known.snapshot.fingerprint
+    epoch = state.queue_epoch
+    seen = {
+        patient: checkins.get(patient, 0) for patient in (known.snapshot.patients if known else ())
+    }
+    snapshot = await queue_service.account_snapshot(account_id)
+    seen = {patient: seen.get(patient, checkins.get(patient, 0)) for patient in snapshot.patients}
+    if len(cache) >= VERSION_CACHE_LIMIT:
+        cache.clear()
+    cache[account_id] = _Known(epoch, minute, seen, snapshot)
+    return snapshot.fingerprint
+
+
 @get(
     "/queue/status", name="queue-status", guards=[requires_patient_login], dependencies=dependencies
 )
@@ -56,7 +105,7 @@ async def queue_status(
 ) -> Template | Response[bytes]:
     """The refreshing part of /queue. Unchanged since the phone last asked: 304, nothing sent."""
     shell = shell_of(request)
-    version = await queue_service.account_version(account_id)
+    version = await _account_version(request, account_id, queue_service)
     tag = hashlib.sha1(
         f"{version}|{get_locale()}|{shell.mode}".encode(), usedforsecurity=False
     ).hexdigest()[:20]
