@@ -45,9 +45,14 @@ def _stores(settings: Settings) -> tuple[dict[str, Store], RateLimiter, Any]:
     """Sessions and rate limits: in this process by default, in Redis when configured."""
     if settings.redis.url:
         from litestar.stores.redis import RedisStore
-        from redis.asyncio import Redis
+        from redis.asyncio import BlockingConnectionPool, Redis
 
-        redis = Redis.from_url(settings.redis.url)
+        pool = BlockingConnectionPool.from_url(
+            settings.redis.url,
+            max_connections=settings.redis.max_connections,
+            timeout=settings.redis.wait_seconds,
+        )
+        redis = Redis.from_pool(pool)  # closing the client closes the pool
         return (
             {"sessions": RedisStore(redis, namespace="ymt:sessions")},
             RedisRateLimiter(redis),
