@@ -100,7 +100,9 @@ class RedisSettings:
     url: str | None = field(default_factory=lambda: os.environ.get("PORTAL_REDIS_URL") or None)
     # Connections per process; a request that finds them all busy waits for one (up to
     # ``wait_seconds``) instead of failing, so a surge slows down rather than erroring.
-    max_connections: int = field(default_factory=lambda: _env_int("PORTAL_REDIS_MAX_CONNECTIONS", 50))
+    max_connections: int = field(
+        default_factory=lambda: _env_int("PORTAL_REDIS_MAX_CONNECTIONS", 50)
+    )
     wait_seconds: float = 10.0
 
 

@@ -35,16 +35,22 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterator[LiveServer]:
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, chromium_path: str
+) -> Iterator[LiveServer]:
     """The app as `make run` serves it (migrated, demo data), on a free port."""
     directory = tmp_path_factory.mktemp("live")
     url = f"sqlite+aiosqlite:///{directory / 'portal.db'}"
     prepare_database(url)
     # Every browser test logs in from 127.0.0.1: lift the per-address limits (their own tests pin them).
-    server = LiveServer(url, log_path=directory / "server.log", extra_env={
-        "PORTAL_CODE_REQUESTS_PER_ADDRESS_PER_HOUR": "100000",
-        "PORTAL_LOGINS_PER_ADDRESS_PER_MINUTE": "100000",
-    })
+    server = LiveServer(
+        url,
+        log_path=directory / "server.log",
+        extra_env={
+            "PORTAL_CODE_REQUESTS_PER_ADDRESS_PER_HOUR": "100000",
+            "PORTAL_LOGINS_PER_ADDRESS_PER_MINUTE": "100000",
+        },
+    )
     with server:
         yield server
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -106,6 +106,23 @@ def full_slot(database_url: str) -> tuple[str, str]:
     return slot, session
 
 
+def cancellable_slot(database_url: str) -> str:
+    """A free time slot already released and still far enough ahead to be cancelled
+    (the first slot on a department's page may be this morning's, past the cut-off)."""
+    path = database_url.split("///", 1)[1]
+    now = datetime.now(UTC)
+    window = [(now + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S") for hours in (4, 120)]
+    with sqlite3.connect(path) as db:
+        row = db.execute(
+            "SELECT id FROM slot WHERE starts_at > ? AND starts_at < ? AND booked < capacity"
+            " ORDER BY starts_at",
+            window,
+        ).fetchone()
+    assert row, "the demo seed has free places in the coming days"
+    value = row[0]
+    return str(uuid.UUID(bytes=value) if isinstance(value, bytes) else uuid.UUID(str(value)))
+
+
 def switch_mode(page: Page) -> None:
     page.goto("/booking")
     page.locator("form[action='/settings/mode'] button[type=submit]").click()
@@ -146,8 +163,9 @@ def walk_booking_pages(page: Page, database_url: str, waiter: int) -> list[str]:
     waitlist.locator("button[type=submit]").click()
     page.wait_for_url("**/appointments?joined=1")
     problems.extend(audit_page(page))
-    # Book, then the result, the list, the detail and the cancel pages.
-    page.goto(confirm)
+    # Book (a time still before its cancellation cut-off), then the result, the list, the
+    # detail and the cancel pages.
+    page.goto(f"/booking/confirm?slot={cancellable_slot(database_url)}")
     page.locator("form[action='/booking/appointments'] button[type=submit]").click()
     page.wait_for_url("**/appointments/*/booked")
     problems.extend(audit_page(page))

@@ -23,7 +23,11 @@ from tests.support.server import LiveServer
 
 def unique_self(phone: str) -> dict[str, str]:
     """Myself, with an ID number no other test uses (tests share one live server)."""
-    return {**SELF, "phone": phone, "id_number": id_number(date(1976, 5, 12), random.randrange(1, 999), "110105")}
+    return {
+        **SELF,
+        "phone": phone,
+        "id_number": id_number(date(1976, 5, 12), random.randrange(1, 999), "110105"),
+    }
 
 
 def decode_card(page: Page, artifacts: Path, name: str) -> dict[str, str]:
@@ -34,8 +38,12 @@ def decode_card(page: Page, artifacts: Path, name: str) -> dict[str, str]:
 
 
 def scan(server: LiveServer, code: str, touchpoint: str = "triage") -> dict[str, object]:
-    response = httpx.post(f"{server.url}/api/v1/scans", json={"code": code, "touchpoint": touchpoint},
-                          headers={"Authorization": f"Bearer {DEMO_SCANNER_TOKEN}"}, timeout=10)
+    response = httpx.post(
+        f"{server.url}/api/v1/scans",
+        json={"code": code, "touchpoint": touchpoint},
+        headers={"Authorization": f"Bearer {DEMO_SCANNER_TOKEN}"},
+        timeout=10,
+    )
     assert response.status_code == 200, response.text
     return dict(response.json())
 
@@ -43,8 +51,11 @@ def scan(server: LiveServer, code: str, touchpoint: str = "triage") -> dict[str,
 @pytest.fixture
 def later_server(live_server: LiveServer, tmp_path: Path) -> LiveServer:
     """The same hospital (same database and keys) with its clock 150 s ahead: a replay later on."""
-    server = LiveServer(live_server.database_url, extra_env={"PORTAL_CLOCK_OFFSET_SECONDS": "150"},
-                        log_path=tmp_path / "later.log")
+    server = LiveServer(
+        live_server.database_url,
+        extra_env={"PORTAL_CLOCK_OFFSET_SECONDS": "150"},
+        log_path=tmp_path / "later.log",
+    )
     server.start()
     yield server
     server.stop()
@@ -52,7 +63,11 @@ def later_server(live_server: LiveServer, tmp_path: Path) -> LiveServer:
 
 @pytest.mark.parametrize("viewport", [PHONE, KIOSK], ids=["phone", "kiosk"])
 def test_the_card_on_screen_decodes_and_resolves_to_the_patient(
-    browser: Browser, live_server: LiveServer, new_phone: str, artifacts: Path, viewport: dict[str, int]
+    browser: Browser,
+    live_server: LiveServer,
+    new_phone: str,
+    artifacts: Path,
+    viewport: dict[str, int],
 ) -> None:
     context = browser.new_context(viewport=viewport, base_url=live_server.url)
     page = context.new_page()
@@ -84,7 +99,9 @@ def test_a_screenshot_replayed_later_is_refused_and_a_reissue_refuses_at_once(
     assert scan(live_server, first["QR Code"])["accepted"]
     replay = scan(later_server, first["QR Code"])
     assert replay["outcome"] == "expired" and not replay["accepted"]
-    assert scan(later_server, first["Code 128"])["accepted"]  # the printed barcode has no time in it
+    assert scan(later_server, first["Code 128"])[
+        "accepted"
+    ]  # the printed barcode has no time in it
 
     page.goto("/ecard")
     fresh = decode_card(page, artifacts, "ecard_before_reissue")
@@ -104,7 +121,9 @@ def test_the_code_refreshes_itself_before_it_expires(page: Page, new_phone: str)
     page.goto("/ecard")
     window = page.get_attribute("#ecard-code", "data-window")
     left = int(page.get_attribute("#ecard-code", "data-seconds-left") or "30")
-    expect(page.locator("#ecard-code")).not_to_have_attribute("data-window", window or "", timeout=(left + 5) * 1000)
+    expect(page.locator("#ecard-code")).not_to_have_attribute(
+        "data-window", window or "", timeout=(left + 5) * 1000
+    )
     assert page.url.endswith("/ecard")  # refreshed in place, no reload
 
 

@@ -413,11 +413,6 @@ def test_the_board_catches_up_on_a_call_made_while_its_stream_was_down(
         context.close()
 
 
-# Reported, not ours to fix (static/css/site.css): in elder mode the board's stacked lines have a
-# little less paragraph spacing than 1.3 line heights (the name's 0.45 em margin: 40.5 < 43.2 px).
-KNOWN_BOARD_PROBLEMS = re.compile(
-    r"/board/\S+: elder: paragraph gap .*: <p\.board-(number|name|room)>"
-)
 # (mode, locale) → the doctor (demo seed code) and room of that run's own queue
 AUDIT_CLINICS = {
     ("standard", "zh_Hans"): ("D201", "5 诊室"),
@@ -447,7 +442,6 @@ def test_every_queue_page_passes_axe_and_the_mode_numbers(
         assert "checked-in" in staff.nurse.scan("triage", card_number)
 
     problems: list[str] = []
-    known: list[str] = []
     contexts: list[BrowserContext] = []
     shot = f"{mode}_{locale}"
     try:
@@ -496,9 +490,7 @@ def test_every_queue_page_passes_axe_and_the_mode_numbers(
         board.goto(f"/board/{queue_id}")
         expect(board.locator(".board-number")).to_have_text(re.compile(r"[A-Z]\d{3}"))
         board.screenshot(path=str(artifacts / f"queue_board_{shot}.png"))
-        board_problems = audit_page(board)
-        known = [p for p in board_problems if KNOWN_BOARD_PROBLEMS.search(p)]
-        problems += [p for p in board_problems if p not in known]
+        problems += audit_page(board)
 
         console_context = new_context(
             browser,
@@ -521,5 +513,3 @@ def test_every_queue_page_passes_axe_and_the_mode_numbers(
         for context in contexts:
             context.close()
     assert not problems, "\n".join(problems)
-    if known:
-        pytest.xfail("only the known board layout problems remain: " + "; ".join(known))

@@ -104,7 +104,9 @@ def test_every_page_passes_axe_and_the_mode_numbers(
 def test_login_and_adding_a_family_member_work_without_javascript(
     browser: Browser, live_server: LiveServer, new_phone: str
 ) -> None:
-    context = browser.new_context(viewport=PHONE, base_url=live_server.url, java_script_enabled=False)
+    context = browser.new_context(
+        viewport=PHONE, base_url=live_server.url, java_script_enabled=False
+    )
     page = context.new_page()
     try:
         login(page, new_phone)

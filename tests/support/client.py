@@ -61,5 +61,7 @@ class PortalClient(TestClient):  # type: ignore[type-arg]
     def join_with_consent(self, patient_phone: str, response: Any) -> Any:
         """Finish adding someone the hospital already knows: the code they received (on the phone
         the hospital has for them) is typed in, as the family member would after asking them."""
-        assert response.status_code == 303 and response.headers["location"] == "/patients/confirm", response.text
+        assert (
+            response.status_code == 303 and response.headers["location"] == "/patients/confirm"
+        ), response.text
         return self.submit("/patients/confirm", {"code": self.latest_code(patient_phone)})

@@ -30,7 +30,15 @@ def unique(member: dict[str, str], phone: str | None = None) -> dict[str, str]:
     must not meet each other's patients (that would need the patient's consent code)."""
     import random
 
-    born = date(int(member["id_number"][6:10]), int(member["id_number"][10:12]), int(member["id_number"][12:14]))
+    born = date(
+        int(member["id_number"][6:10]),
+        int(member["id_number"][10:12]),
+        int(member["id_number"][12:14]),
+    )
     sequence = random.randrange(1, 499) * 2 + (int(member["id_number"][16]) % 2)  # keep the sex
     region = f"{random.randrange(110000, 659999):06d}"  # any region: millions of IDs per birthday
-    return {**member, "id_number": id_number(born, sequence % 1000, region), **({"phone": phone} if phone else {})}
+    return {
+        **member,
+        "id_number": id_number(born, sequence % 1000, region),
+        **({"phone": phone} if phone else {}),
+    }

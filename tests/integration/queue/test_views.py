@@ -95,7 +95,9 @@ def test_a_family_member_on_another_account_follows_the_same_ticket(
     day.submit("/staff/logout")
     day.submit("/logout")
     day.log_in("13700000002")
-    asked = day.add_member(name=PEOPLE[1][0], id_number=PEOPLE[1][1], phone="13911110000", relationship="parent")
+    asked = day.add_member(
+        name=PEOPLE[1][0], id_number=PEOPLE[1][1], phone="13911110000", relationship="parent"
+    )
     day.join_with_consent("13911110000", asked)  # the same person, added by a son on his own phone
     page = day.get("/queue").text
     assert "A002" in page and "A001" not in page

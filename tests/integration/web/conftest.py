@@ -58,7 +58,11 @@ def app_client(
                 for name, value in PRODUCTION_ENVIRONMENT.items():
                     monkeypatch.setenv(name, value)
                 # Production sends through a gateway (replaced below by a capturing stand-in).
-                login = {"sms_sender": "http", "sms_gateway_url": "https://sms.invalid/send", **login}
+                login = {
+                    "sms_sender": "http",
+                    "sms_gateway_url": "https://sms.invalid/send",
+                    **login,
+                }
             settings = Settings(
                 app=AppSettings(environment=environment, secret_key=SECRET),
                 db=DatabaseSettings(url=database_url, echo=False, pool_size=5),

@@ -333,7 +333,9 @@ def test_the_openapi_document_is_served(client: PortalClient) -> None:
     assert response.json()["info"]["title"] == "Yimatong API"
 
 
-def test_the_api_documentation_is_plain_json_that_needs_no_script_from_a_cdn(client: PortalClient) -> None:
+def test_the_api_documentation_is_plain_json_that_needs_no_script_from_a_cdn(
+    client: PortalClient,
+) -> None:
     response = client.get("/schema")
     assert response.status_code == 200
     assert "json" in response.headers["content-type"]
