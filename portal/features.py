@@ -19,6 +19,7 @@ FEATURES: tuple[str, ...] = (
     "portal.payments",
     "portal.booking",
     "portal.queue",
+    "portal.kiosk",
 )
 
 

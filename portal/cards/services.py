@@ -26,11 +26,11 @@ from portal.web.i18n import gettext as _
 from portal.web.masking import mask_name
 
 POLICY_REFUSED = "dynamic_required"
+"""Outcome recorded when a valid static code is scanned where only the live code is allowed."""
 TOO_FAST = "too_fast"
 """A desk scanning faster than the rate limit allows (not a verdict on the card)."""
 ALREADY_USED = "already_used"
 """Outcome when the same live code is scanned twice where only the live code is accepted."""
-"""Outcome recorded when a valid static code is scanned where only the live code is allowed."""
 
 
 async def issue_card(session: AsyncSession, patient: Patient, generation: int = 0) -> ECard:

@@ -36,6 +36,11 @@ class StaffUser:
     def may_use(self, touchpoint: Touchpoint) -> bool:
         return may_use(self.role, list(self.touchpoints), touchpoint)
 
+    @property
+    def may_set_up_kiosks(self) -> bool:
+        """Those who check patients in at a desk may turn a screen into a self-service one."""
+        return self.may_use(Touchpoint.TRIAGE) or self.may_use(Touchpoint.REGISTRATION)
+
     def actor(self, address: str | None) -> Actor:
         return Actor(
             kind="staff", id=self.id, name=f"{self.name} ({self.username})", address=address

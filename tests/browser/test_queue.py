@@ -513,3 +513,113 @@ def test_every_queue_page_passes_axe_and_the_mode_numbers(
         for context in contexts:
             context.close()
     assert not problems, "\n".join(problems)
+
+
+KIOSK = {"width": 1080, "height": 1920}
+# locale → the doctor (demo seed code) and room of that run's own queue
+KIOSK_CLINICS = {"zh_Hans": ("D103", "10 诊室"), "en": ("D104", "11 诊室")}
+
+
+def choose_language(kiosk: Page, locale: str) -> None:
+    """A patient taps the language button on the kiosk (it starts in the hospital's)."""
+    if locale == "en":
+        kiosk.get_by_role("button", name="English").click()
+        expect(kiosk.locator("html")).to_have_attribute("lang", "en")
+        expect(kiosk.locator("#kiosk-code")).to_be_focused()
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "en"])
+def test_a_patient_checks_herself_in_at_the_lobby_kiosk(
+    browser: Browser, clinic: Clinic, artifacts: Path, locale: str
+) -> None:
+    """The nurse turns a lobby screen into a kiosk; an 82-year-old holds her phone's e-card
+    under its scanner and gets her number; "Done" leaves nothing of her on the screen."""
+    doctor_code, room = KIOSK_CLINICS[locale]
+    session_code = f"KIOSK-{doctor_code}"
+    import_sessions(clinic.url, clinic_session(session_code, doctor_code, clinic.day, room=room))
+    me = Visitor(clinic.url, mode="elder", locale=locale)
+    my_phone = a_phone()
+    me.log_in_patient(my_phone)
+    me.add_member(**{**someone(date(1944, 3, 15), "王秀英", "self"), "phone": my_phone})
+    me.book(
+        clinic.next_slot(session_code), family_of(clinic.server.database_url, my_phone)["王秀英"][0]
+    )
+
+    problems: list[str] = []
+    contexts: list[BrowserContext] = []
+    try:
+        phone_context = new_context(
+            browser,
+            clinic,
+            PHONE,
+            mode="elder",
+            locale=locale,
+            cookies=me.browser_cookies("ymt_session"),
+        )
+        contexts.append(phone_context)
+        phone = phone_context.new_page()
+        phone.goto("/ecard")
+        live_code = decode_card(phone, artifacts, f"kiosk_ecard_{locale}")["QR Code"]
+
+        # -- the lobby screen: not a kiosk until a nurse sets it up ------------------------------
+        kiosk_context = new_context(browser, clinic, KIOSK, locale=locale)
+        contexts.append(kiosk_context)
+        kiosk = kiosk_context.new_page()
+        kiosk.goto("/kiosk")
+        expect(kiosk.locator("a[href='/staff/login?next=/staff/kiosk']")).to_be_visible()
+        problems += audit_page(kiosk)
+        kiosk.locator("a[href='/staff/login?next=/staff/kiosk']").click()
+        kiosk.fill("#f-username", "nurse")
+        kiosk.fill("#f-password", "yimatong-demo")
+        kiosk.locator("form[action='/staff/login'] button[type=submit]").click()
+        kiosk.wait_for_url("**/staff/kiosk")
+        problems += audit_page(kiosk)
+        kiosk.fill("#f-name", "门诊大厅 1 号机")
+        kiosk.locator("form[action='/staff/kiosk'] button[type=submit]").click()
+        kiosk.wait_for_url(re.compile(r"/kiosk$"))
+        expect(kiosk.locator("html")).to_have_class(re.compile(r"\belder\b"))
+        expect(kiosk.locator("html")).to_have_attribute("lang", "zh-Hans")  # the hospital's
+        choose_language(kiosk, locale)
+        kiosk.screenshot(path=str(artifacts / f"kiosk_1_ready_{locale}.png"))
+        problems += audit_page(kiosk)
+
+        # -- she holds the phone under the scanner: it types the code and Enter ----------------
+        expect(kiosk.locator("#kiosk-code")).to_be_focused()
+        kiosk.keyboard.type(live_code)
+        kiosk.keyboard.press("Enter")
+        answer = kiosk.locator("[data-outcome=accepted]")
+        expect(answer).to_be_visible()
+        expect(answer.locator(".kiosk-name")).to_have_text("王*英")
+        expect(answer).to_contain_text(room)
+        number = answer.locator(".kiosk-number").inner_text().strip()
+        assert re.fullmatch(r"[A-Z]\d{3}", number), number
+        kiosk.screenshot(path=str(artifacts / f"kiosk_2_checked_in_{locale}.png"))
+        problems += audit_page(kiosk)
+
+        # Her phone shows the same ticket.
+        phone.goto("/queue")
+        expect(phone.locator("[data-ticket]", has_text=number)).to_be_visible()
+
+        # "Done": the screen forgets her.
+        kiosk.locator("a[href='/kiosk/done']").click()
+        kiosk.wait_for_url(re.compile(r"/kiosk$"))
+        expect(kiosk.locator("body")).not_to_contain_text("王*英")
+        expect(kiosk.locator("body")).not_to_contain_text(number)
+        expect(kiosk.locator("#kiosk-code")).to_be_focused()
+        expect(kiosk.locator("html")).to_have_attribute("lang", "zh-Hans")  # her choice forgotten
+        choose_language(kiosk, locale)
+
+        # Someone scans yesterday's screenshot-like nonsense: told what to do, in words.
+        kiosk.keyboard.type("NOT-A-CARD")
+        kiosk.keyboard.press("Enter")
+        expect(kiosk.locator("[data-outcome=refused]")).to_be_visible()
+        kiosk.screenshot(path=str(artifacts / f"kiosk_3_refused_{locale}.png"))
+        problems += audit_page(kiosk)
+        if locale == "zh_Hans":  # left alone, the answer clears itself (20 s: once is enough)
+            expect(kiosk.locator("[data-outcome]")).to_have_count(0, timeout=30_000)
+            expect(kiosk.locator("#kiosk-code")).to_be_focused()
+    finally:
+        me.close()
+        for context in contexts:
+            context.close()
+    assert not problems, "\n".join(problems)

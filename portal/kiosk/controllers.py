@@ -1,0 +1,248 @@
+"""The lobby kiosk: a patient scans the e-card (or a printed card) and is checked in.
+
+A kiosk is a device, not a person. A nurse or an administrator sets a screen up once
+(``/staff/kiosk``): their own login ends and the browser's session holds only the kiosk's
+name. Nothing of a patient is kept: the answer to a scan is one page that goes back to the
+empty screen by itself (and on "Done"), with the kiosk's language and large text restored.
+Every scan and every check-in is audited under the kiosk's name.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import ecard
+from portal.audit.services import Actor, record
+from portal.booking.models import Department
+from portal.cards.dependencies import provide_scan_service
+from portal.cards.services import TOO_FAST, ScanResult, ScanService
+from portal.queue.services import CheckIn, QueueService
+from portal.staff.auth import StaffUser, provide_staff, requires_staff, staff_log_out
+from portal.touchpoints import Touchpoint
+from portal.web.forms import FormState, RuleError, form_text
+from portal.web.i18n import gettext as _
+from portal.web.sessions import rotate_session
+from portal.web.shell import preference_cookies
+
+KIOSK_KEY = "kiosk"
+SCANS_PER_MINUTE = 30
+"""A patient scans once; a kiosk answering more than one scan every two seconds is being probed."""
+RESET_SECONDS = 20
+"""How long an answer stays on the screen before the kiosk forgets it."""
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def kiosk_of(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any] | None:
+    session = connection.scope.get("session")
+    raw = session.get(KIOSK_KEY) if isinstance(session, dict) else None
+    return raw if isinstance(raw, dict) and "id" in raw else None
+
+
+def kiosk_actor(kiosk: dict[str, Any], request: Request[Any, Any, Any]) -> Actor:
+    return Actor(
+        kind="kiosk",
+        id=kiosk["id"],
+        name=f"{kiosk['name']} ({kiosk['by']})",
+        address=request.client.host if request.client else None,
+    )
+
+
+async def requires_kiosk_setup(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    await requires_staff(connection, handler)
+    staff = await provide_staff(connection)
+    if not staff.may_set_up_kiosks:
+        raise PermissionDeniedException()
+
+
+@get(
+    "/staff/kiosk",
+    name="kiosk-setup",
+    guards=[requires_kiosk_setup],
+    dependencies={"staff": Provide(provide_staff)},
+)
+async def setup_page(staff: NamedDependency[StaffUser]) -> Template:
+    """Turn this screen into a lobby kiosk (what it does, and one field: its name)."""
+    form = FormState(values={"name": _("Lobby kiosk")})
+    return Template("kiosk/setup.html", context={"staff": staff, "form": form})
+
+
+@post(
+    "/staff/kiosk",
+    name="kiosk-setup-submit",
+    guards=[requires_kiosk_setup],
+    dependencies={"staff": Provide(provide_staff)},
+)
+async def set_up(
+    request: Request[Any, Any, Any],
+    staff: NamedDependency[StaffUser],
+    db_session: NamedDependency[AsyncSession],
+) -> Template | Redirect:
+    data = await request.form()
+    form = FormState(values={"name": form_text(data, "name", 40)})
+    if not form.value("name"):
+        form.add(
+            RuleError(_("Give the kiosk a name staff will recognise, such as its place."), "name")
+        )
+        return Template("kiosk/setup.html", context={"staff": staff, "form": form}, status_code=400)
+    kiosk = {
+        "id": str(uuid.uuid4()),
+        "name": form.value("name"),
+        "by": staff.username,
+        "at": time.time(),
+    }
+    address = request.client.host if request.client else None
+    await record(
+        db_session,
+        staff.actor(address),
+        "kiosk.set_up",
+        "ok",
+        touchpoint=Touchpoint.KIOSK.value,
+        detail=f"{kiosk['name']} ({kiosk['id']})",
+    )
+    await db_session.commit()
+    # The staff login ends here: the screen is the lobby's now.
+    staff_log_out(request)
+    rotate_session(request)
+    request.set_session({KIOSK_KEY: kiosk})
+    return _fresh_screen(request)
+
+
+def _fresh_screen(request: Request[Any, Any, Any]) -> Redirect:
+    """Back to the empty scan screen, in the hospital's language and in large text."""
+    settings = request.app.state.settings
+    return Redirect(
+        "/kiosk",
+        status_code=303,
+        cookies=preference_cookies(
+            mode="elder",
+            locale=settings.i18n.default_locale,
+            secure=settings.app.is_production,
+        ),
+        headers=NO_STORE,
+    )
+
+
+@get("/kiosk", name="kiosk")
+async def kiosk_page(request: Request[Any, Any, Any]) -> Template:
+    """The waiting screen: scan your card to check in."""
+    kiosk = kiosk_of(request)
+    if kiosk is None:
+        return Template("kiosk/not_set_up.html", status_code=403, headers=NO_STORE)
+    return Template("kiosk/index.html", context=_context(kiosk), headers=NO_STORE)
+
+
+@get("/kiosk/done", name="kiosk-done")
+async def done(request: Request[Any, Any, Any]) -> Redirect:
+    """ "Done", or the answer's time is up: forget the last patient and their language choice."""
+    return _fresh_screen(request)
+
+
+@post(
+    "/kiosk",
+    name="kiosk-scan",
+    dependencies={"scan_service": Provide(provide_scan_service)},
+)
+async def scan(
+    request: Request[Any, Any, Any],
+    scan_service: NamedDependency[ScanService],
+    db_session: NamedDependency[AsyncSession],
+) -> Template | Redirect:
+    """One scan: check the card, then check the patient in; the answer is for the patient."""
+    kiosk = kiosk_of(request)
+    if kiosk is None:
+        return Template("kiosk/not_set_up.html", status_code=403, headers=NO_STORE)
+    data = await request.form()
+    text = form_text(data, "code", 200)
+    if not text:
+        return _fresh_screen(request)
+    state = request.app.state
+    actor = kiosk_actor(kiosk, request)
+    if not await state.rate_limiter.hit(f"kiosk:{kiosk['id']}", SCANS_PER_MINUTE, 60):
+        result = ScanResult(outcome=TOO_FAST, touchpoint=Touchpoint.KIOSK)
+    else:
+        result = await scan_service.scan(text, Touchpoint.KIOSK, actor)
+    checkin: CheckIn | None = None
+    refusal: str | None = None
+    location = ""
+    if result.accepted and result.patient_id is not None:
+        service = QueueService(db_session, state.settings.queue, state.clock, state.get("channels"))
+        try:
+            checkin = await service.check_in(result.patient_id, actor, Touchpoint.KIOSK.value)
+        except RuleError as exc:
+            refusal = exc.message
+        if checkin is not None and checkin.queue.department_id is not None:
+            department = await db_session.get(Department, checkin.queue.department_id)
+            location = department.location if department else ""
+    context = {
+        **_context(kiosk),
+        "result": result,
+        "checkin": checkin,
+        "refusal": refusal,
+        "location": location,
+        "age_limit": state.settings.queue.elder_priority_age,
+        "advice": None if result.accepted else patient_advice(result.outcome),
+    }
+    return Template("kiosk/index.html", context=context, headers=NO_STORE)
+
+
+def patient_advice(outcome: str) -> tuple[str, str]:
+    """Why a card was not accepted and what to do, said to the patient (a desk's wording is for
+    staff). Unknown outcomes send the patient to a person."""
+    read_again = (
+        _("The kiosk could not read that"),
+        _("Hold the QR code on your phone, or the barcode on your card, under the scanner again."),
+    )
+    texts = {
+        ecard.Outcome.MALFORMED: read_again,
+        ecard.Outcome.BAD_CHECK_DIGIT: read_again,
+        ecard.Outcome.EXPIRED: (
+            _("This code has expired"),
+            _("Open the e-card on your phone and scan the new code it shows."),
+        ),
+        ecard.Outcome.FROM_THE_FUTURE: (
+            _("This code has expired"),
+            _("Open the e-card on your phone and scan the new code it shows."),
+        ),
+        ecard.Outcome.REVOKED: (
+            _("This card was replaced by a new one"),
+            _(
+                "Open the e-card on your phone to show the new card, or ask the nurse at the triage desk."
+            ),
+        ),
+        TOO_FAST: (
+            _("One moment, please"),
+            _("Wait a few seconds, then scan your card again."),
+        ),
+    }
+    return texts.get(
+        outcome,
+        (
+            _("This card cannot be used here"),
+            _("Please ask the nurse at the triage desk for help."),
+        ),
+    )
+
+
+def _context(kiosk: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kiosk": kiosk,
+        "result": None,
+        "checkin": None,
+        "refusal": None,
+        "reset_seconds": RESET_SECONDS,
+    }
+
+
+route_handlers = [setup_page, set_up, kiosk_page, done, scan]
