@@ -26,7 +26,9 @@ def unique_self(phone: str) -> dict[str, str]:
     return {
         **SELF,
         "phone": phone,
-        "id_number": id_number(date(1976, 5, 12), random.randrange(1, 999), "110105"),
+        "id_number": id_number(
+            date(1976, 5, 12), random.randrange(1, 999), f"{random.randrange(110000, 659999)}"
+        ),
     }
 
 

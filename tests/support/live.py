@@ -135,6 +135,8 @@ class Visitor(httpx.Client):
             {"name": name, "id_number": id_number, "phone": phone, "relationship": relationship},
         )
         assert response.status_code == 303, response.text[:500]
+        # Someone already registered elsewhere is added only with their consent code.
+        assert "/patients/confirm" not in response.headers["location"], "patient exists elsewhere"
 
     def book(self, slot_id: str, patient_id: str) -> None:
         response = self.submit("/booking/appointments", {"slot": slot_id, "patient": patient_id})
