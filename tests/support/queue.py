@@ -62,6 +62,16 @@ def book(client: PortalClient, patient_name: str, slot_index: int, code: str = "
     return str(client.db(work))
 
 
+def tickets(client: PortalClient) -> list[Any]:
+    """Every ticket, in number order."""
+    from portal.queue.models import Ticket
+
+    async def work(db: Any) -> list[Any]:
+        return list(await db.scalars(select(Ticket).order_by(Ticket.number)))
+
+    return list(client.db(work))
+
+
 def add_patient(
     client: PortalClient, name: str, id_number: str, relationship: str = "parent"
 ) -> None:

@@ -10,10 +10,18 @@ import pytest
 from sqlalchemy import select
 
 from portal.booking.models import CHECKED_IN, COMPLETED, Appointment
-from portal.queue.models import Queue, Ticket
+from portal.queue.models import Queue
 from tests.support.client import PortalClient
 from tests.support.people import id_number
-from tests.support.queue import add_patient, as_doctor, as_nurse, book, scan_in, todays_clinic
+from tests.support.queue import (
+    add_patient,
+    as_doctor,
+    as_nurse,
+    book,
+    scan_in,
+    tickets,
+    todays_clinic,
+)
 
 OLD = ("王秀英", id_number(date(1944, 3, 15), 28))  # 82
 YOUNG = ("李静", id_number(date(1976, 5, 12), 42))  # 50
@@ -35,13 +43,6 @@ def ticket_number(page: str) -> str:
     match = re.search(r'class="ticket-number"[^>]*>([A-Z]\d{3})<', page)
     assert match, page
     return match.group(1)
-
-
-def tickets(client: PortalClient) -> list[Ticket]:
-    async def work(db: Any) -> list[Ticket]:
-        return list(await db.scalars(select(Ticket).order_by(Ticket.number)))
-
-    return client.db(work)
 
 
 def queue_id(client: PortalClient) -> str:

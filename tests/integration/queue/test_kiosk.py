@@ -10,12 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
-from portal.queue.models import Ticket
 from portal.touchpoints import Role, Touchpoint
 from tests.support.cards import card_of, live_code, make_staff, staff_login
 from tests.support.client import PortalClient
 from tests.support.people import id_number
-from tests.support.queue import add_patient, as_nurse, book, todays_clinic
+from tests.support.queue import add_patient, as_nurse, book, tickets, todays_clinic
 
 YOUNG = ("李静", id_number(date(1976, 5, 12), 42))
 OLD = ("王秀英", id_number(date(1944, 3, 15), 28))
@@ -47,13 +46,6 @@ def ticket_number(page: str) -> str:
     match = re.search(r'class="ticket-number kiosk-number"[^>]*>([A-Z]\d{3})<', page)
     assert match, page
     return match.group(1)
-
-
-def tickets(client: PortalClient) -> list[Ticket]:
-    async def work(db: Any) -> list[Ticket]:
-        return list(await db.scalars(select(Ticket).order_by(Ticket.number)))
-
-    return client.db(work)
 
 
 def audit(client: PortalClient, action: str) -> list[AuditEvent]:
