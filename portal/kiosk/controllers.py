@@ -192,6 +192,8 @@ async def scan(
         "refusal": refusal,
         "location": location,
         "age_limit": state.settings.queue.elder_priority_age,
+        "hospital": state.settings.app.hospital_name or _("Yimatong hospital"),
+        "now": state.clock.local(state.clock.now()),
         "advice": None if result.accepted else patient_advice(result.outcome),
     }
     return Template("kiosk/index.html", context=context, headers=NO_STORE)

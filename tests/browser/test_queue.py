@@ -600,6 +600,16 @@ def test_a_patient_checks_herself_in_at_the_lobby_kiosk(
         kiosk.screenshot(path=str(artifacts / f"kiosk_2_checked_in_{locale}.png"))
         problems += audit_page(kiosk)
 
+        # The receipt printer's slip: the number and the room, nothing of the screen around it.
+        expect(kiosk.locator("button[data-print]")).to_be_visible()
+        kiosk.emulate_media(media="print")
+        expect(kiosk.locator(".kiosk-number")).to_be_visible()
+        expect(kiosk.locator(".print-only")).to_be_visible()
+        expect(kiosk.locator("form.kiosk-form")).to_be_hidden()
+        expect(kiosk.locator("button[data-print]")).to_be_hidden()
+        kiosk.screenshot(path=str(artifacts / f"kiosk_2_slip_{locale}.png"))
+        kiosk.emulate_media(media="screen")
+
         # Her phone shows the same ticket.
         phone.goto("/queue")
         expect(phone.locator("[data-ticket]", has_text=number)).to_be_visible()
