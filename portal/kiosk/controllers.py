@@ -19,15 +19,18 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect, Template
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import ecard
 from portal.audit.services import Actor, record
+from portal.booking.labels import department_name
 from portal.booking.models import Department
 from portal.cards.dependencies import provide_scan_service
 from portal.cards.services import TOO_FAST, ScanResult, ScanService
-from portal.queue.services import CheckIn, QueueService
+from portal.queue.services import CheckIn, NoAppointmentToday, QueueService
 from portal.staff.auth import StaffUser, provide_staff, requires_staff, staff_log_out
+from portal.staff.models import Staff
 from portal.touchpoints import Touchpoint
 from portal.web.forms import FormState, RuleError, form_text
 from portal.web.i18n import gettext as _
@@ -37,15 +40,37 @@ from portal.web.shell import preference_cookies
 KIOSK_KEY = "kiosk"
 SCANS_PER_MINUTE = 30
 """A patient scans once; a kiosk answering more than one scan every two seconds is being probed."""
+KIOSK_MAX_DAYS = 30
+"""A kiosk is set up again (by a nurse) at least once a month."""
 RESET_SECONDS = 20
 """How long an answer stays on the screen before the kiosk forgets it."""
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def kiosk_of(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any] | None:
+def _kiosk_entry(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any] | None:
     session = connection.scope.get("session")
     raw = session.get(KIOSK_KEY) if isinstance(session, dict) else None
     return raw if isinstance(raw, dict) and "id" in raw else None
+
+
+async def kiosk_of(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any] | None:
+    """This browser's kiosk, while it may still act as one: set up less than KIOSK_MAX_DAYS ago
+    by someone who is still active staff. The session then holds the kiosk alone: a patient or
+    staff login made on the kiosk (from an error page's link, say) ends here."""
+    kiosk = _kiosk_entry(connection)
+    if kiosk is None:
+        return None
+    expired = time.time() - float(kiosk.get("at", 0)) > KIOSK_MAX_DAYS * 86400
+    async with connection.app.state.db_sessions() as session:
+        staff = await session.scalar(select(Staff).where(Staff.username == kiosk.get("by")))
+    if expired or staff is None or not staff.active:
+        rotate_session(connection)
+        connection.set_session({})
+        return None
+    if set(connection.session or {}) != {KIOSK_KEY}:
+        rotate_session(connection)
+        connection.set_session({KIOSK_KEY: kiosk})
+    return kiosk
 
 
 def kiosk_actor(kiosk: dict[str, Any], request: Request[Any, Any, Any]) -> Actor:
@@ -113,8 +138,7 @@ async def set_up(
     )
     await db_session.commit()
     # The staff login ends here: the screen is the lobby's now.
-    staff_log_out(request)
-    rotate_session(request)
+    staff_log_out(request)  # a new session id
     request.set_session({KIOSK_KEY: kiosk})
     return _fresh_screen(request)
 
@@ -137,15 +161,18 @@ def _fresh_screen(request: Request[Any, Any, Any]) -> Redirect:
 @get("/kiosk", name="kiosk")
 async def kiosk_page(request: Request[Any, Any, Any]) -> Template:
     """The waiting screen: scan your card to check in."""
-    kiosk = kiosk_of(request)
+    kiosk = await kiosk_of(request)
     if kiosk is None:
         return Template("kiosk/not_set_up.html", status_code=403, headers=NO_STORE)
-    return Template("kiosk/index.html", context=_context(kiosk), headers=NO_STORE)
+    return Template("kiosk/index.html", context=_context(request, kiosk), headers=NO_STORE)
 
 
 @get("/kiosk/done", name="kiosk-done")
 async def done(request: Request[Any, Any, Any]) -> Redirect:
-    """ "Done", or the answer's time is up: forget the last patient and their language choice."""
+    """ "Done", or the screen was left alone: forget the last patient and their language choice
+    (only on a kiosk: elsewhere it changes nothing)."""
+    if await kiosk_of(request) is None:
+        return Redirect("/", status_code=303)
     return _fresh_screen(request)
 
 
@@ -160,7 +187,7 @@ async def scan(
     db_session: NamedDependency[AsyncSession],
 ) -> Template | Redirect:
     """One scan: check the card, then check the patient in; the answer is for the patient."""
-    kiosk = kiosk_of(request)
+    kiosk = await kiosk_of(request)
     if kiosk is None:
         return Template("kiosk/not_set_up.html", status_code=403, headers=NO_STORE)
     data = await request.form()
@@ -175,22 +202,33 @@ async def scan(
         result = await scan_service.scan(text, Touchpoint.KIOSK, actor)
     checkin: CheckIn | None = None
     refusal: str | None = None
-    location = ""
+    next_step = _("Please ask the nurse at the triage desk if you need help.")
+    where = ""
     if result.accepted and result.patient_id is not None:
         service = QueueService(db_session, state.settings.queue, state.clock, state.get("channels"))
         try:
             checkin = await service.check_in(result.patient_id, actor, Touchpoint.KIOSK.value)
+        except NoAppointmentToday:
+            refusal = _("We found no appointment for you today.")
+            next_step = _("To see a doctor today, please go to the registration desk.")
         except RuleError as exc:
             refusal = exc.message
-        if checkin is not None and checkin.queue.department_id is not None:
-            department = await db_session.get(Department, checkin.queue.department_id)
+        if checkin is not None:
+            department = (
+                await db_session.get(Department, checkin.queue.department_id)
+                if checkin.queue.department_id is not None
+                else None
+            )
+            place = department_name(department) if department else checkin.queue.name
             location = department.location if department else ""
+            where = " ".join(part for part in (location, place, checkin.queue.room) if part)
     context = {
-        **_context(kiosk),
+        **_context(request, kiosk),
         "result": result,
         "checkin": checkin,
         "refusal": refusal,
-        "location": location,
+        "next_step": next_step,
+        "where": where,
         "age_limit": state.settings.queue.elder_priority_age,
         "hospital": state.settings.app.hospital_name or _("Yimatong hospital"),
         "now": state.clock.local(state.clock.now()),
@@ -237,9 +275,10 @@ def patient_advice(outcome: str) -> tuple[str, str]:
     )
 
 
-def _context(kiosk: dict[str, Any]) -> dict[str, Any]:
+def _context(request: Request[Any, Any, Any], kiosk: dict[str, Any]) -> dict[str, Any]:
     return {
         "kiosk": kiosk,
+        "default_locale": request.app.state.settings.i18n.default_locale,
         "result": None,
         "checkin": None,
         "refusal": None,

@@ -61,6 +61,14 @@ class AccountSnapshot:
     patients: frozenset[str]
 
 
+class NoAppointmentToday(RuleError):
+    """Check-in refused: the patient has no appointment today (a desk books one; a kiosk sends
+    the patient to the registration desk)."""
+
+    def __init__(self) -> None:
+        super().__init__(_("No appointment today. The patient can book at the registration desk."))
+
+
 @dataclass(frozen=True)
 class CheckIn:
     """What the desk (and the patient) learn from a check-in."""
@@ -195,9 +203,7 @@ class QueueService:
                 .execution_options(populate_existing=True)
             )
             if patient is None:
-                raise RuleError(
-                    _("No appointment today. The patient can book at the registration desk.")
-                )
+                raise NoAppointmentToday()
             return await self._check_in(patient, actor, touchpoint, now)
         except BaseException:
             await self.session.rollback()
@@ -208,9 +214,7 @@ class QueueService:
     ) -> CheckIn:
         appointments = await self.todays_appointments(patient.id)
         if not appointments:
-            raise RuleError(
-                _("No appointment today. The patient can book at the registration desk.")
-            )
+            raise NoAppointmentToday()
         existing = {
             t.appointment_id: t
             for t in await self.session.scalars(

@@ -1,19 +1,29 @@
-// Lobby kiosk: an answer on screen clears itself after a while without a touch or a key,
-// so nothing of one patient is left for the next. Any touch or key starts the wait again.
-// (Without JavaScript a <noscript> refresh does the same after the same time.)
+// Lobby kiosk: whatever one person left on the screen (an answer, a language they chose, a
+// half-typed card number) is cleared after a while without a touch or a key, so nothing of
+// them is left for the next. Any touch or key starts the wait again. Leaving an answer replaces
+// it in the history, so "Back" cannot bring it back. (Without JavaScript a <noscript> refresh
+// clears an answer after the same time.)
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
-    var box = document.querySelector("[data-reset-after]");
-    if (!box) { return; }
-    var seconds = parseInt(box.getAttribute("data-reset-after"), 10) || 20;
+    var screen = document.querySelector("[data-reset-after]");
+    if (!screen) { return; }
+    var seconds = parseInt(screen.getAttribute("data-reset-after"), 10) || 20;
+    var input = document.querySelector("[data-scan-input]");
     var timer = null;
-    function wait() {
-      if (timer) { clearTimeout(timer); }
-      timer = setTimeout(function () { window.location.assign("/kiosk/done"); }, seconds * 1000);
+    function forget() { window.location.replace("/kiosk/done"); }
+    function somethingShown() {
+      return screen.hasAttribute("data-reset-now") || (input && input.value !== "");
     }
-    ["pointerdown", "keydown"].forEach(function (name) {
-      document.addEventListener(name, wait, { passive: true });
+    function wait() {
+      if (timer) { clearTimeout(timer); timer = null; }
+      if (somethingShown()) { timer = setTimeout(forget, seconds * 1000); }
+    }
+    ["pointerdown", "keydown", "input"].forEach(function (name) {
+      document.addEventListener(name, function () { setTimeout(wait, 0); }, { passive: true });
+    });
+    document.querySelectorAll("[data-done]").forEach(function (link) {
+      link.addEventListener("click", function (event) { event.preventDefault(); forget(); });
     });
     wait();
   });

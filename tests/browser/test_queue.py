@@ -621,6 +621,10 @@ def test_a_patient_checks_herself_in_at_the_lobby_kiosk(
         expect(kiosk.locator("body")).not_to_contain_text(number)
         expect(kiosk.locator("#kiosk-code")).to_be_focused()
         expect(kiosk.locator("html")).to_have_attribute("lang", "zh-Hans")  # her choice forgotten
+        kiosk.go_back()  # and "Back" does not bring her answer again
+        expect(kiosk.locator("#kiosk-code")).to_be_visible()
+        expect(kiosk.locator("body")).not_to_contain_text("王*英")
+        kiosk.goto("/kiosk/done")
         choose_language(kiosk, locale)
 
         # Someone scans yesterday's screenshot-like nonsense: told what to do, in words.

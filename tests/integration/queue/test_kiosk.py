@@ -140,3 +140,69 @@ def test_done_forgets_the_language_the_last_patient_chose(kiosk: PortalClient) -
     assert response.status_code == 303 and response.headers["location"] == "/kiosk"
     page = kiosk.get("/kiosk").text
     assert 'lang="zh-Hans"' in page and 'class="elder"' in page
+
+
+def test_a_login_made_on_the_kiosk_ends_at_the_next_kiosk_page(kiosk: PortalClient) -> None:
+    # Someone follows an error page's link into the patient site and logs in on the kiosk.
+    kiosk.log_in("13700000002")
+    assert kiosk.get("/queue", follow_redirects=False).status_code == 200
+    assert kiosk.get("/kiosk").status_code == 200
+    assert kiosk.get("/queue", follow_redirects=False).status_code in (302, 303)
+    assert kiosk.get("/kiosk").status_code == 200  # still a kiosk
+
+
+def test_done_changes_nothing_outside_a_kiosk(clinic: PortalClient) -> None:
+    response = clinic.get("/kiosk/done", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert "set-cookie" not in response.headers or "ymt_mode" not in response.headers["set-cookie"]
+
+
+def test_a_kiosk_ends_with_the_account_of_the_nurse_who_set_it_up(kiosk: PortalClient) -> None:
+    from portal.staff.models import Staff
+
+    async def deactivate(db: Any) -> None:
+        staff = await db.scalar(select(Staff).where(Staff.username == "nurse"))
+        staff.active = False
+        await db.commit()
+
+    kiosk.db(deactivate)
+    assert kiosk.get("/kiosk").status_code == 403
+
+
+def test_a_kiosk_is_set_up_again_after_a_month(
+    kiosk: PortalClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from portal.kiosk import controllers
+
+    assert kiosk.get("/kiosk").status_code == 200
+    later = time.time() + (controllers.KIOSK_MAX_DAYS + 1) * 86400
+    monkeypatch.setattr(controllers.time, "time", lambda: later)
+    assert kiosk.get("/kiosk").status_code == 403
+
+
+def test_an_admin_may_set_up_a_kiosk_and_a_doctor_may_not(clinic: PortalClient) -> None:
+    make_staff(clinic, "doctor", Role.DOCTOR, [Touchpoint.CLINIC])
+    staff_login(clinic, "doctor")
+    assert clinic.get("/staff/kiosk").status_code == 403
+    make_staff(clinic, "admin", Role.ADMIN, [])
+    staff_login(clinic, "admin")
+    assert clinic.get("/staff/kiosk").status_code == 200
+    assert clinic.submit("/staff/kiosk", {"name": "二楼自助机"}).status_code == 303
+
+
+def test_the_answer_is_for_the_patient_and_never_cached(kiosk: PortalClient) -> None:
+    assert kiosk.get("/kiosk").headers["cache-control"] == "no-store"
+    page = kiosk_scan(kiosk, card_of(kiosk, YOUNG[0]).card_number)
+    assert page.headers["cache-control"] == "no-store"
+    assert "没有查到您今天的预约" in page.text and "挂号窗口" in page.text
+    assert "The patient can book" not in page.text and "可在挂号" not in page.text
+
+
+def test_a_kiosk_scanning_too_fast_is_slowed_down(kiosk: PortalClient) -> None:
+    from portal.kiosk.controllers import SCANS_PER_MINUTE
+
+    for _ in range(SCANS_PER_MINUTE):
+        assert "请稍等" not in kiosk_scan(kiosk, "NOT-A-CARD").text
+    assert "请稍等" in kiosk_scan(kiosk, "NOT-A-CARD").text
