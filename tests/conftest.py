@@ -122,3 +122,25 @@ def worker_id(request: pytest.FixtureRequest) -> str:
 # only produces flaky failures (speed is measured by `make bench`).
 hypothesis_settings.register_profile("portal", deadline=None)
 hypothesis_settings.load_profile("portal")
+
+
+class StillClock:
+    """Holds the rate limiter's clock still, so a test never straddles two windows."""
+
+    def __init__(self) -> None:
+        self.at = 300 * 3600 + 1220.0  # 20 s into a minute
+
+    def monotonic(self) -> float:
+        return self.at
+
+    def time(self) -> float:
+        return self.at
+
+
+@pytest.fixture
+def limiter_clock(monkeypatch: pytest.MonkeyPatch) -> StillClock:
+    from portal.web import ratelimit
+
+    still = StillClock()
+    monkeypatch.setattr(ratelimit, "time", still)
+    return still

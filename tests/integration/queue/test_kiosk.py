@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.touchpoints import Role, Touchpoint
+from tests.conftest import StillClock
 from tests.support.cards import card_of, live_code, make_staff, staff_login
 from tests.support.client import PortalClient
 from tests.support.people import id_number
@@ -200,7 +201,9 @@ def test_the_answer_is_for_the_patient_and_never_cached(kiosk: PortalClient) -> 
     assert "The patient can book" not in page.text and "可在挂号" not in page.text
 
 
-def test_a_kiosk_scanning_too_fast_is_slowed_down(kiosk: PortalClient) -> None:
+def test_a_kiosk_scanning_too_fast_is_slowed_down(
+    kiosk: PortalClient, limiter_clock: StillClock
+) -> None:
     from portal.kiosk.controllers import SCANS_PER_MINUTE
 
     for _ in range(SCANS_PER_MINUTE):

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from litestar.routes import HTTPRoute
 
+from tests.conftest import StillClock
 from tests.integration.web.conftest import ClientFactory
 from tests.support.client import PortalClient
 from tests.support.people import MOTHER
@@ -354,28 +355,6 @@ def test_the_finder_notices_what_it_should() -> None:
 
 
 # -- rate limits ------------------------------------------------------------------------------
-
-
-class StillClock:
-    """Holds the rate limiter's clock still, so a test never straddles two windows."""
-
-    def __init__(self) -> None:
-        self.at = 300 * 3600 + 1220.0  # 20 s into a minute
-
-    def monotonic(self) -> float:
-        return self.at
-
-    def time(self) -> float:
-        return self.at
-
-
-@pytest.fixture
-def limiter_clock(monkeypatch: pytest.MonkeyPatch) -> StillClock:
-    from portal.web import ratelimit
-
-    still = StillClock()
-    monkeypatch.setattr(ratelimit, "time", still)
-    return still
 
 
 def outbox_count(client: PortalClient) -> int:
