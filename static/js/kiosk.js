@@ -26,5 +26,22 @@
       link.addEventListener("click", function (event) { event.preventDefault(); forget(); });
     });
     wait();
+
+    // The keypad types into the card-number input and gives the focus back to it at once, so the
+    // scanner can still type there.
+    var keypad = document.querySelector("[data-keypad]");
+    if (keypad && input) {
+      keypad.hidden = false;
+      keypad.addEventListener("click", function (event) {
+        var button = event.target.closest("[data-key]");
+        if (!button) { return; }
+        var key = button.getAttribute("data-key");
+        if (key === "clear") { input.value = ""; }
+        else if (key === "back") { input.value = input.value.slice(0, -1); }
+        else if (input.value.length < 19) { input.value += key; }
+        input.focus();
+        wait();
+      });
+    }
   });
 })();

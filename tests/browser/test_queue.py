@@ -545,9 +545,11 @@ def test_a_patient_checks_herself_in_at_the_lobby_kiosk(
     my_phone = a_phone()
     me.log_in_patient(my_phone)
     me.add_member(**{**someone(date(1944, 3, 15), "王秀英", "self"), "phone": my_phone})
-    me.book(
-        clinic.next_slot(session_code), family_of(clinic.server.database_url, my_phone)["王秀英"][0]
-    )
+    # Her husband has no smartphone: he carries the printed card.
+    me.add_member(**someone(date(1942, 8, 1), "李建国", "spouse"))
+    family = family_of(clinic.server.database_url, my_phone)
+    me.book(clinic.next_slot(session_code), family["王秀英"][0])
+    me.book(clinic.next_slot(session_code), family["李建国"][0])
 
     problems: list[str] = []
     contexts: list[BrowserContext] = []
@@ -624,6 +626,20 @@ def test_a_patient_checks_herself_in_at_the_lobby_kiosk(
         kiosk.go_back()  # and "Back" does not bring her answer again
         expect(kiosk.locator("#kiosk-code")).to_be_visible()
         expect(kiosk.locator("body")).not_to_contain_text("王*英")
+        kiosk.goto("/kiosk/done")
+        choose_language(kiosk, locale)
+
+        # He types his printed card's number on the kiosk's keypad (no keyboard on a kiosk).
+        keypad = kiosk.locator("[data-keypad]")
+        expect(keypad).to_be_visible()
+        keypad.locator("[data-key='7']").click()
+        keypad.locator("[data-key='back']").click()
+        for digit in family["李建国"][1]:
+            keypad.locator(f"[data-key='{digit}']").click()
+        expect(kiosk.locator("#kiosk-code")).to_have_value(family["李建国"][1])
+        expect(kiosk.locator("#kiosk-code")).to_be_focused()
+        kiosk.locator("form.kiosk-form button[type=submit]").click()
+        expect(kiosk.locator("[data-outcome=accepted] .kiosk-name")).to_have_text("李*国")
         kiosk.goto("/kiosk/done")
         choose_language(kiosk, locale)
 
