@@ -158,18 +158,22 @@ def _fresh_screen(request: Request[Any, Any, Any]) -> Redirect:
     )
 
 
+def _not_a_kiosk() -> Template:
+    return Template("kiosk/not_set_up.html", status_code=403, headers=NO_STORE)
+
+
 @get("/kiosk", name="kiosk")
 async def kiosk_page(request: Request[Any, Any, Any]) -> Template:
     """The waiting screen: scan your card to check in."""
     kiosk = await kiosk_of(request)
     if kiosk is None:
-        return Template("kiosk/not_set_up.html", status_code=403, headers=NO_STORE)
+        return _not_a_kiosk()
     return Template("kiosk/index.html", context=_context(request, kiosk), headers=NO_STORE)
 
 
 @get("/kiosk/done", name="kiosk-done")
 async def done(request: Request[Any, Any, Any]) -> Redirect:
-    """ "Done", or the screen was left alone: forget the last patient and their language choice
+    """Done, or the screen was left alone: forget the last patient and their language choice
     (only on a kiosk: elsewhere it changes nothing)."""
     if await kiosk_of(request) is None:
         return Redirect("/", status_code=303)
@@ -189,7 +193,7 @@ async def scan(
     """One scan: check the card, then check the patient in; the answer is for the patient."""
     kiosk = await kiosk_of(request)
     if kiosk is None:
-        return Template("kiosk/not_set_up.html", status_code=403, headers=NO_STORE)
+        return _not_a_kiosk()
     data = await request.form()
     text = form_text(data, "code", 200)
     if not text:
@@ -244,17 +248,15 @@ def patient_advice(outcome: str) -> tuple[str, str]:
         _("The kiosk could not read that"),
         _("Hold the QR code on your phone, or the barcode on your card, under the scanner again."),
     )
+    expired = (
+        _("This code has expired"),
+        _("Open the e-card on your phone and scan the new code it shows."),
+    )
     texts = {
         ecard.Outcome.MALFORMED: read_again,
         ecard.Outcome.BAD_CHECK_DIGIT: read_again,
-        ecard.Outcome.EXPIRED: (
-            _("This code has expired"),
-            _("Open the e-card on your phone and scan the new code it shows."),
-        ),
-        ecard.Outcome.FROM_THE_FUTURE: (
-            _("This code has expired"),
-            _("Open the e-card on your phone and scan the new code it shows."),
-        ),
+        ecard.Outcome.EXPIRED: expired,
+        ecard.Outcome.FROM_THE_FUTURE: expired,
         ecard.Outcome.REVOKED: (
             _("This card was replaced by a new one"),
             _(

@@ -4,8 +4,6 @@ scan API — accepted now, refused when replayed later, refused at once after a 
 from __future__ import annotations
 
 import io
-import random
-from datetime import date
 from pathlib import Path
 
 import httpx
@@ -17,19 +15,13 @@ from playwright.sync_api import Browser, Page, expect
 from portal.staff.seed import DEMO_SCANNER_TOKEN
 from tests.browser.test_shell import add_member
 from tests.support.browser import KIOSK, PHONE, audit_page, login, set_preferences
-from tests.support.people import SELF, id_number
+from tests.support.people import SELF, unique
 from tests.support.server import LiveServer
 
 
 def unique_self(phone: str) -> dict[str, str]:
     """Myself, with an ID number no other test uses (tests share one live server)."""
-    return {
-        **SELF,
-        "phone": phone,
-        "id_number": id_number(
-            date(1976, 5, 12), random.randrange(1, 999), f"{random.randrange(110000, 659999)}"
-        ),
-    }
+    return unique(SELF, phone)
 
 
 def decode_card(page: Page, artifacts: Path, name: str) -> dict[str, str]:

@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from tests.browser.test_ecard import decode_card
 from tests.browser.test_shell import add_member
-from tests.support.browser import PHONE, audit_page, login
+from tests.support.browser import KIOSK, PHONE, audit_page, login
 from tests.support.live import (
     LIFTED_LIMITS,
     Visitor,
@@ -37,7 +37,7 @@ from tests.support.live import (
     queue_of,
     slots_of,
 )
-from tests.support.people import id_number
+from tests.support.people import id_number, unique
 from tests.support.server import LiveServer, prepare_database
 
 DESK = {"width": 1366, "height": 900}
@@ -139,16 +139,8 @@ def a_phone() -> str:
 
 def someone(born: date, name: str, relationship: str = "other") -> dict[str, str]:
     """A patient with an ID number no other test uses (the tests share one server)."""
-    return {
-        "name": name,
-        # Any region: millions of ID numbers per birthday, so two tests never meet one patient
-        # (adding someone another account registered would need that patient's consent code).
-        "id_number": id_number(
-            born, random.randrange(1, 999), f"{random.randrange(110000, 659999)}"
-        ),
-        "phone": a_phone(),
-        "relationship": relationship,
-    }
+    member = {"name": name, "id_number": id_number(born), "relationship": relationship}
+    return unique(member, a_phone())
 
 
 def waiting_room(clinic: Clinic, session_code: str, names: list[str], slot: str) -> dict[str, str]:
@@ -519,7 +511,6 @@ def test_every_queue_page_passes_axe_and_the_mode_numbers(
     assert not problems, "\n".join(problems)
 
 
-KIOSK = {"width": 1080, "height": 1920}
 # locale → the doctor (demo seed code) and room of that run's own queue
 KIOSK_CLINICS = {"zh_Hans": ("D103", "10 诊室"), "en": ("D104", "11 诊室")}
 

@@ -7,59 +7,39 @@ import uuid
 
 import pytest
 
-from portal.web import ratelimit
 from portal.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from tests.conftest import StillClock
 from tests.support import aio
 from tests.support.databases import redis_url
-
-
-class FakeTime:
-    """Stands in for the ``time`` module inside portal.web.ratelimit."""
-
-    def __init__(self, at: float) -> None:
-        self.at = at
-
-    def monotonic(self) -> float:
-        return self.at
-
-    def time(self) -> float:
-        return self.at
-
-
-@pytest.fixture
-def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
-    fake = FakeTime(300 * 3600 + 1220.0)  # 20 s into a minute, 20 min 20 s into an hour
-    monkeypatch.setattr(ratelimit, "time", fake)
-    return fake
 
 
 async def _hits(limiter: object, key: str, limit: int, window: int, times: int) -> list[bool]:
     return [await limiter.hit(key, limit, window) for _ in range(times)]  # type: ignore[attr-defined]
 
 
-def test_memory_allows_exactly_the_limit_in_a_window(fake_time: FakeTime) -> None:
+def test_memory_allows_exactly_the_limit_in_a_window(limiter_clock: StillClock) -> None:
     limiter = MemoryRateLimiter()
     results = aio.run(_hits(limiter, "code:1.2.3.4", 3, 60, 6))
     assert results == [True, True, True, False, False, False]
 
 
-def test_memory_starts_counting_again_in_the_next_window(fake_time: FakeTime) -> None:
+def test_memory_starts_counting_again_in_the_next_window(limiter_clock: StillClock) -> None:
     limiter = MemoryRateLimiter()
     assert aio.run(_hits(limiter, "login:a", 2, 60, 3)) == [True, True, False]
-    fake_time.at += 39  # still the same minute
+    limiter_clock.at += 39  # still the same minute
     assert aio.run(_hits(limiter, "login:a", 2, 60, 1)) == [False]
-    fake_time.at += 1  # the next minute begins
+    limiter_clock.at += 1  # the next minute begins
     assert aio.run(_hits(limiter, "login:a", 2, 60, 3)) == [True, True, False]
 
 
-def test_memory_counts_each_key_on_its_own(fake_time: FakeTime) -> None:
+def test_memory_counts_each_key_on_its_own(limiter_clock: StillClock) -> None:
     limiter = MemoryRateLimiter()
     assert aio.run(_hits(limiter, "code:10.0.0.1", 1, 3600, 2)) == [True, False]
     assert aio.run(_hits(limiter, "code:10.0.0.2", 1, 3600, 1)) == [True]
     assert aio.run(_hits(limiter, "login:10.0.0.1", 1, 3600, 1)) == [True]
 
 
-def test_memory_is_exact_under_concurrent_requests(fake_time: FakeTime) -> None:
+def test_memory_is_exact_under_concurrent_requests(limiter_clock: StillClock) -> None:
     limiter = MemoryRateLimiter()
 
     async def burst() -> list[bool]:
@@ -68,13 +48,15 @@ def test_memory_is_exact_under_concurrent_requests(fake_time: FakeTime) -> None:
     assert sum(aio.run(burst())) == 10
 
 
-def test_memory_forgets_old_windows_instead_of_growing_without_bound(fake_time: FakeTime) -> None:
+def test_memory_forgets_old_windows_instead_of_growing_without_bound(
+    limiter_clock: StillClock,
+) -> None:
     limiter = MemoryRateLimiter()
 
     async def fill() -> None:
         for n in range(100_001):
             await limiter.hit(f"old:{n}", 5, 60)
-        fake_time.at += 60
+        limiter_clock.at += 60
         await limiter.hit("new", 5, 60)
 
     aio.run(fill())
@@ -104,7 +86,7 @@ async def _with_redis(work):  # type: ignore[no-untyped-def]
 
 @pytest.mark.redis
 @requires_redis
-def test_redis_allows_exactly_the_limit_in_a_window(fake_time: FakeTime) -> None:
+def test_redis_allows_exactly_the_limit_in_a_window(limiter_clock: StillClock) -> None:
     async def work(limiter, client, prefix):  # type: ignore[no-untyped-def]
         return await _hits(limiter, "code:1.2.3.4", 3, 60, 5)
 
@@ -113,10 +95,10 @@ def test_redis_allows_exactly_the_limit_in_a_window(fake_time: FakeTime) -> None
 
 @pytest.mark.redis
 @requires_redis
-def test_redis_starts_counting_again_in_the_next_window(fake_time: FakeTime) -> None:
+def test_redis_starts_counting_again_in_the_next_window(limiter_clock: StillClock) -> None:
     async def work(limiter, client, prefix):  # type: ignore[no-untyped-def]
         first = await _hits(limiter, "login:a", 2, 60, 3)
-        fake_time.at += 40
+        limiter_clock.at += 40
         second = await _hits(limiter, "login:a", 2, 60, 3)
         return first, second
 
@@ -127,7 +109,7 @@ def test_redis_starts_counting_again_in_the_next_window(fake_time: FakeTime) -> 
 
 @pytest.mark.redis
 @requires_redis
-def test_redis_counters_expire_after_their_window(fake_time: FakeTime) -> None:
+def test_redis_counters_expire_after_their_window(limiter_clock: StillClock) -> None:
     async def work(limiter, client, prefix):  # type: ignore[no-untyped-def]
         await limiter.hit("code:x", 5, 60)
         keys = [key async for key in client.scan_iter(match=prefix + "*")]
@@ -140,7 +122,7 @@ def test_redis_counters_expire_after_their_window(fake_time: FakeTime) -> None:
 
 @pytest.mark.redis
 @requires_redis
-def test_redis_is_exact_across_many_concurrent_callers(fake_time: FakeTime) -> None:
+def test_redis_is_exact_across_many_concurrent_callers(limiter_clock: StillClock) -> None:
     async def work(limiter, client, prefix):  # type: ignore[no-untyped-def]
         other = RedisRateLimiter(client, prefix=prefix)  # a second app process
         calls = [(limiter if n % 2 else other).hit("k", 10, 60) for n in range(50)]
