@@ -1,5 +1,6 @@
 """Command line: ``python -m portal migrate | seed | serve | makemigration | check-migrations |
-import-timetable | record-no-shows | release-places``."""
+create-staff | link-doctor | unlock-staff | create-api-client | import-timetable |
+record-no-shows | release-places``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import click
 
-from portal.touchpoints import Role
+from portal.core.touchpoints import Role
 
 
 @click.group()
@@ -31,10 +32,14 @@ def migrate() -> None:
 @cli.command()
 def seed() -> None:
     """Add the demo data (once; an already seeded database is kept)."""
-    from portal.db.seed import seed as run_seed
-    from portal.settings import get_settings
+    from portal.app import seed_demo
+    from portal.settings import SettingsError, get_settings
 
-    created = asyncio.run(run_seed(get_settings()))
+    try:
+        created = asyncio.run(seed_demo(get_settings()))
+    except SettingsError as exc:
+        click.echo(f"refusing to seed: {exc}", err=True)
+        raise SystemExit(2) from exc
     click.echo("demo data created" if created else "demo data already present")
 
 
@@ -52,8 +57,42 @@ def seed() -> None:
     help="App processes (use Redis and PostgreSQL for more than 1).",
 )
 @click.option("--reload", is_flag=True, help="Restart when code changes (development).")
-def serve(host: str, port: int, workers: int, reload: bool) -> None:
-    """Serve the portal with uvicorn."""
+@click.option(
+    "--server",
+    type=click.Choice(["uvicorn", "granian"]),
+    default=lambda: os.environ.get("PORTAL_SERVER", "uvicorn"),
+    show_default="uvicorn",
+    help="The ASGI server (docs/benchmarks.md compares them).",
+)
+def serve(host: str, port: int, workers: int, reload: bool, server: str) -> None:
+    """Serve the portal (uvicorn, or granian)."""
+    from portal.settings import SettingsError, get_settings
+
+    if reload:  # editing: templates and static files are looked at on every page
+        os.environ["PORTAL_RELOAD_TEMPLATES"] = "1"
+    os.environ.setdefault("PORTAL_FREEZE_HEAP", "1")
+    settings = get_settings()
+    try:
+        settings.check_exposure(host)
+    except SettingsError as exc:
+        click.echo(f"refusing to serve: {exc}", err=True)
+        raise SystemExit(2) from exc
+    if server == "granian":
+        from granian import Granian
+        from granian.constants import Interfaces
+
+        Granian(
+            "portal.app:create_app",
+            factory=True,
+            address=host,
+            port=port,
+            interface=Interfaces.ASGI,
+            workers=workers,
+            reload=reload,
+            log_access=settings.app.access_log,
+        ).serve()
+        return
+
     import uvicorn
 
     uvicorn.run(
@@ -66,6 +105,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         proxy_headers=True,
         timeout_graceful_shutdown=5,
         log_level="info",
+        access_log=settings.app.access_log,
     )
 
 
@@ -97,6 +137,13 @@ def check_migrations() -> None:
     "--touchpoint", "touchpoints", multiple=True, help="A desk this person works at (repeatable)."
 )
 @click.option("--room", default=None, help="Consulting room, for doctors.")
+@click.option(
+    "--doctor",
+    "doctor_code",
+    default=None,
+    help="For doctors: their code in the hospital's timetable (e.g. D102); their console runs "
+    "the queues of their own sessions.",
+)
 @click.password_option(envvar="PORTAL_NEW_STAFF_PASSWORD")
 def create_staff(
     username: str,
@@ -104,11 +151,12 @@ def create_staff(
     role: str,
     touchpoints: tuple[str, ...],
     room: str | None,
+    doctor_code: str | None,
     password: str,
 ) -> None:
     """Create a staff account (the password is asked for, or read from PORTAL_NEW_STAFF_PASSWORD)."""
+    from portal.core.touchpoints import Touchpoint
     from portal.staff.services import StaffService
-    from portal.touchpoints import Touchpoint
 
     async def create() -> None:
         async with _session() as session:
@@ -119,10 +167,59 @@ def create_staff(
                 role=Role(role),
                 touchpoints=[Touchpoint(t) for t in touchpoints],
                 room=room,
+                doctor_code=doctor_code,
             )
 
     asyncio.run(create())
     click.echo(f"staff account {username} created")
+
+
+@cli.command("unlock-staff")
+@click.argument("username")
+def unlock_staff_command(username: str) -> None:
+    """Lift the lock wrong passwords put on a staff username (audited), e.g. when the only
+    administrator is the one locked out."""
+    from portal.audit.services import Actor
+    from portal.core.clock import Clock
+    from portal.settings import get_settings
+    from portal.staff.lockout import unlock
+
+    settings = get_settings()
+    clock = Clock(settings.i18n.zone, settings.app.clock_offset_seconds)
+
+    async def lift() -> bool:
+        async with _session() as session:
+            return await unlock(
+                session,
+                username.strip().lower(),
+                Actor(kind="system", id=None, name="command line"),
+                clock.now(),
+            )
+
+    if asyncio.run(lift()):
+        click.echo(f"{username} is unlocked")
+    else:
+        click.echo(f"{username} was not locked")
+
+
+@cli.command("link-doctor")
+@click.argument("username")
+@click.argument("doctor_code")
+def link_doctor_command(username: str, doctor_code: str) -> None:
+    """Name the doctor (their code in the hospital's timetable, e.g. D102) a doctor's staff
+    account belongs to: their console then runs the queues of that doctor's sessions."""
+    from portal.core.errors import RuleError
+    from portal.staff.services import StaffService
+
+    async def link() -> None:
+        async with _session() as session:
+            await StaffService(session).link_doctor(username.strip().lower(), doctor_code.strip())
+
+    try:
+        asyncio.run(link())
+    except RuleError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"{username} is doctor {doctor_code}")
 
 
 @cli.command("create-api-client")
@@ -136,7 +233,7 @@ def create_staff(
 )
 def create_api_client(name: str, scopes: tuple[str, ...]) -> None:
     """Register a hospital system or scanner; prints its bearer token once."""
-    from portal.api.auth import create_client
+    from portal.api.services import create_client
 
     async def create() -> str:
         async with _session() as session:
@@ -149,7 +246,7 @@ def _session() -> Any:
     """A database session outside the web app (CLI commands)."""
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
-    from portal.db.base import load_models
+    from portal.app import load_models
     from portal.db.engine import create_engine
     from portal.settings import get_settings
 
@@ -167,7 +264,7 @@ def import_timetable_command(path: str) -> None:
 
     try:
         result = asyncio.run(import_file(path))
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
         raise click.ClickException(f"{path} is not a valid timetable: {exc}") from exc
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc

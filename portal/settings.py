@@ -6,6 +6,7 @@ secret key. The README's "Settings" table documents each variable.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 from dataclasses import dataclass, field
@@ -47,6 +48,18 @@ class AppSettings:
     clock_offset_seconds: int = field(
         default_factory=lambda: _env_int("PORTAL_CLOCK_OFFSET_SECONDS", 0)
     )
+    reload_templates: bool = field(
+        default_factory=lambda: _env_bool("PORTAL_RELOAD_TEMPLATES", False)
+    )
+    """Look at template and static files for changes on every page (``serve --reload`` turns it
+    on while editing); otherwise each is read once per process."""
+    access_log: bool = field(default_factory=lambda: _env_bool("PORTAL_ACCESS_LOG", False))
+    """One log line per request from the server. Off by default: a proxy in front usually keeps
+    its own, and a line per request costs more than a page's database work."""
+    freeze_heap: bool = field(default_factory=lambda: _env_bool("PORTAL_FREEZE_HEAP", False))
+    """Once started, move every object made while starting (models, routes, templates, the
+    catalogs) out of the garbage collector's sight, so its full collections stop walking them
+    on every request burst. ``serve`` turns it on; tests, which build many apps, do not."""
 
     @property
     def is_production(self) -> bool:
@@ -138,6 +151,11 @@ class LoginSettings:
     session_max_age_seconds: int = field(
         default_factory=lambda: _env_int("PORTAL_SESSION_MAX_AGE", 14 * 86400)
     )
+    """Idle lifetime: a login not used for this long ends."""
+    login_lifetime_seconds: int = field(
+        default_factory=lambda: _env_int("PORTAL_LOGIN_LIFETIME", 30 * 86400)
+    )
+    """Absolute lifetime: a login ends this long after it began, however often it is used."""
     sms_sender: str = field(default_factory=lambda: _env("PORTAL_SMS_SENDER", "console"))
     sms_gateway_url: str = field(
         default_factory=lambda: os.environ.get("PORTAL_SMS_GATEWAY_URL", "")
@@ -149,9 +167,24 @@ class LoginSettings:
     elder_age: int = 60
 
     def check(self, production: bool) -> None:
-        """Production must send real text messages: the console sender only keeps them locally."""
+        """Production must send real text messages: the console sender only keeps them locally.
+        A gateway without its address or token would fail at the first login, not at start-up."""
+        if not 0 < self.session_max_age_seconds <= self.login_lifetime_seconds:
+            raise SettingsError(
+                "PORTAL_SESSION_MAX_AGE must be more than 0 and at most PORTAL_LOGIN_LIFETIME"
+            )
+        if self.sms_sender not in {"console", "http"}:
+            raise SettingsError(
+                f"PORTAL_SMS_SENDER must be console or http, not {self.sms_sender!r}"
+            )
         if production and self.sms_sender == "console":
             raise SettingsError("PORTAL_SMS_SENDER must name a real SMS gateway in production")
+        if self.sms_sender == "http" and not (
+            self.sms_gateway_url.strip() and self.sms_gateway_token.strip()
+        ):
+            raise SettingsError(
+                "PORTAL_SMS_SENDER=http needs PORTAL_SMS_GATEWAY_URL and PORTAL_SMS_GATEWAY_TOKEN"
+            )
 
 
 def _parse_clock(text: str) -> time:
@@ -287,6 +320,38 @@ class Settings:
     queue: QueueSettings = field(default_factory=QueueSettings)
     booking: BookingSettings = field(default_factory=BookingSettings)
     imports: ImportSettings = field(default_factory=ImportSettings)
+
+    def check_exposure(self, host: str) -> None:
+        """Refuse to listen beyond this machine on the published development values: anyone who
+        read the repository could sign sessions and forge e-cards with the development secret,
+        or import timetables with the development token. A deployment that forgot PORTAL_ENV
+        stops here instead of running with public keys."""
+        if is_loopback(host):
+            return
+        published = [
+            name
+            for name, value, default in (
+                ("PORTAL_SECRET_KEY", self.app.secret_key, DEVELOPMENT_SECRET),
+                ("PORTAL_IMPORT_TOKEN", self.imports.token, DEVELOPMENT_IMPORT_TOKEN),
+            )
+            if value == default
+        ]
+        if published:
+            raise SettingsError(
+                f"{' and '.join(published)} still hold the development value, which is published; "
+                f"set a long random value before listening on {host} (only 127.0.0.1 is served "
+                "with development values)"
+            )
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.1, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from portal.app import create_app
-from portal.clock import FrozenClock
+from portal.core.clock import FrozenClock
 from portal.settings import (
     AppSettings,
     BookingSettings,
@@ -31,6 +31,7 @@ from tests.support.databases import (
     create_schema,
     empty_tables,
     postgres_base_url,
+    scratch_postgres,
     sqlite_url,
     worker_database_url,
 )
@@ -83,6 +84,20 @@ def database_url(
         pytest.skip("PostgreSQL: PORTAL_TEST_POSTGRES_URL is not set")
     aio.run(empty_tables(postgres_worker_url))
     return postgres_worker_url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database no migration has touched: a new SQLite file, or a new PostgreSQL
+    database with a unique name that is dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+        return
+    base = postgres_base_url()
+    if base is None:
+        pytest.skip("PostgreSQL: PORTAL_TEST_POSTGRES_URL is not set")
+    with scratch_postgres(base, "ymt_fresh") as url:
+        yield url
 
 
 def make_settings(

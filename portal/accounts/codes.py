@@ -8,28 +8,36 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import LoginCode
-from portal.clock import Clock
-from portal.db.transactions import begin_write
+from portal.core.clock import Clock, aware
+from portal.core.errors import RuleError
+from portal.core.i18n import gettext as _
+from portal.core.i18n import ngettext
+from portal.core.masking import mask_phone
+from portal.db.transactions import begin_write, lock_key
 from portal.messaging.services import SmsSender
 from portal.settings import LoginSettings
-from portal.web.forms import RuleError
-from portal.web.i18n import gettext as _
-from portal.web.i18n import ngettext
 
 LOGIN = "login"
+logger = logging.getLogger("portal.accounts")
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+class CodeNotSent(RuleError):
+    """The SMS gateway did not take the message; nothing was counted against the phone."""
+
+
+class CodeTooSoon(RuleError):
+    """This phone was sent a code a moment ago: the page that asks for it can be shown."""
 
 
 class OneTimeCodes:
@@ -64,18 +72,24 @@ class OneTimeCodes:
         self, phone: str, purpose: str, compose: Callable[[str, int], str], address: str | None
     ) -> None:
         """Send a fresh code; ``compose(code, minutes)`` writes the message in the right words.
-        Raises RuleError when this phone had a code a moment ago or too many this hour."""
+
+        Raises RuleError when this phone had a code a moment ago or too many this hour, and
+        CodeNotSent when the gateway failed (that code is then forgotten: it does not count
+        against the phone's limits). The code is committed first and the text sent after:
+        a slow gateway never holds the write lock. The limits are read and the code written
+        under a lock on the phone, so concurrent requests cannot all pass them."""
         await begin_write(self.session)
+        await lock_key(self.session, f"sms-codes:{phone}")
         now = self.clock.now()
         latest = await self._latest(phone)
         if latest is not None:
             wait = (
                 self.settings.resend_after_seconds
-                - (now - _aware(latest.created_at)).total_seconds()
+                - (now - aware(latest.created_at)).total_seconds()
             )
             if wait > 0:
                 await self.session.rollback()
-                raise RuleError(
+                raise CodeTooSoon(
                     ngettext(
                         "A code was just sent. You can ask for a new one in %(num)d second.",
                         "A code was just sent. You can ask for a new one in %(num)d seconds.",
@@ -94,33 +108,42 @@ class OneTimeCodes:
                 _("Too many codes were sent to this number. Please try again in an hour."), "phone"
             )
         code = f"{secrets.randbelow(1_000_000):06d}"
-        self.session.add(
-            LoginCode(
-                phone=phone,
-                purpose=purpose,
-                code_hash=self._hash(phone, purpose, code),
-                expires_at=now + timedelta(seconds=self.settings.code_ttl_seconds),
-                created_at=now,
-                requested_from=address,
-            )
+        row = LoginCode(
+            phone=phone,
+            purpose=purpose,
+            code_hash=self._hash(phone, purpose, code),
+            expires_at=now + timedelta(seconds=self.settings.code_ttl_seconds),
+            created_at=now,
+            requested_from=address,
         )
-        await self.sender.send(
-            self.session, phone, compose(code, self.settings.code_ttl_seconds // 60)
-        )
+        self.session.add(row)
         await self.session.commit()
+        try:
+            await self.sender.send(phone, compose(code, self.settings.code_ttl_seconds // 60))
+        except Exception as exc:
+            logger.warning(
+                "the SMS gateway refused a code for %s", mask_phone(phone), exc_info=True
+            )
+            await begin_write(self.session)
+            await self.session.execute(delete(LoginCode).where(LoginCode.id == row.id))
+            await self.session.commit()
+            raise CodeNotSent(
+                _("We could not send the text message just now. Please try again in a minute."),
+                "phone",
+            ) from exc
 
     async def check(self, phone: str, purpose: str, code_text: str) -> None:
         """Accept the code once, or raise RuleError saying what to do. On success the code is
         used up inside the open write transaction: the caller commits with what it unlocks."""
-        code = re.sub(r"\s", "", code_text or "")
-        if not re.fullmatch(r"\d{6}", code):
+        code = re.sub(r"\s", "", unicodedata.normalize("NFKC", code_text or ""))
+        if not re.fullmatch(r"[0-9]{6}", code):
             raise RuleError(
                 _("The code has 6 digits. Please type the 6 digits from the text message."), "code"
             )
         await begin_write(self.session)
         now = self.clock.now()
         latest = await self._latest(phone, purpose)
-        if latest is None or latest.used or _aware(latest.expires_at) <= now:
+        if latest is None or latest.used or aware(latest.expires_at) <= now:
             await self.session.rollback()
             raise RuleError(_("This code has expired. Please ask for a new code."), "code")
         # Count the try before comparing, in one conditional update: parallel guesses cannot

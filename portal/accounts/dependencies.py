@@ -4,43 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.codes import OneTimeCodes
 from portal.accounts.services import AccountService, LoginService, PatientService
+from portal.core.clock import Clock
+from portal.core.events import EventBus
+from portal.messaging.dependencies import sender_of
+from portal.settings import Settings
 
 
-async def provide_patient_service(db_session: NamedDependency[AsyncSession]) -> PatientService:
-    return PatientService(session=db_session)
+async def provide_patient_service(
+    db_session: NamedDependency[AsyncSession], events: NamedDependency[EventBus]
+) -> PatientService:
+    return PatientService(db_session, events)
 
 
 async def provide_account_service(db_session: NamedDependency[AsyncSession]) -> AccountService:
-    return AccountService(session=db_session)
+    return AccountService(db_session)
 
 
 async def provide_login_service(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    request: ASGIConnection[Any, Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    settings: NamedDependency[Settings],
+    clock: NamedDependency[Clock],
 ) -> LoginService:
-    state = request.app.state
     return LoginService(
-        db_session,
-        state.settings.login,
-        state.settings.app.secret_key,
-        state.sms_sender,
-        state.clock,
+        db_session, settings.login, settings.app.secret_key, sender_of(request), clock
     )
 
 
 async def provide_codes(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    request: ASGIConnection[Any, Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    settings: NamedDependency[Settings],
+    clock: NamedDependency[Clock],
 ) -> OneTimeCodes:
-    state = request.app.state
     return OneTimeCodes(
-        db_session,
-        state.settings.login,
-        state.settings.app.secret_key,
-        state.sms_sender,
-        state.clock,
+        db_session, settings.login, settings.app.secret_key, sender_of(request), clock
     )

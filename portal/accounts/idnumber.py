@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII only: \d also takes ٣ and ３
 
 
 class InvalidIdNumber(ValueError):
@@ -19,11 +21,18 @@ class InvalidIdNumber(ValueError):
         self.reason = reason
 
 
+class Sex(StrEnum):
+    """As the 17th digit of the ID number says (odd: male), stored as its value."""
+
+    MALE = "M"
+    FEMALE = "F"
+
+
 @dataclass(frozen=True)
 class IdNumber:
     number: str
     birth_date: date
-    sex: str  # "M" or "F"
+    sex: Sex
 
     def age_on(self, today: date) -> int:
         return age_on(self.birth_date, today)
@@ -36,7 +45,8 @@ def check_char(first17: str) -> str:
 
 
 def normalize(text: str) -> str:
-    return re.sub(r"\s+", "", text or "").upper()
+    """NFKC (full-width ３ and Ｘ become 3 and X), no spaces, upper case."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).upper()
 
 
 def parse_id_number(text: str, today: date) -> IdNumber:
@@ -57,7 +67,7 @@ def parse_id_number(text: str, today: date) -> IdNumber:
         raise InvalidIdNumber("birth_date") from exc
     if born > today or born.year < 1890:
         raise InvalidIdNumber("birth_date")
-    sex = "M" if int(number[16]) % 2 == 1 else "F"
+    sex = Sex.MALE if int(number[16]) % 2 == 1 else Sex.FEMALE
     return IdNumber(number=number, birth_date=born, sex=sex)
 
 

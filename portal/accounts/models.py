@@ -9,6 +9,7 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.accounts.idnumber import Sex
 from portal.db.base import Base
 
 
@@ -38,6 +39,10 @@ class Patient(Base):
         ForeignKey("account.id", ondelete="SET NULL"), default=None
     )
     """The account that added the patient first: only it may change their details."""
+
+    @property
+    def male(self) -> bool:
+        return self.sex == Sex.MALE
 
 
 class AccountPatient(Base):

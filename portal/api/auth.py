@@ -1,48 +1,34 @@
-"""Bearer-token authentication for /api/v1: tokens are stored as SHA-256 hashes."""
+"""Bearer-token authentication for /api/v1: the guard, and the caller it lets in."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from typing import Any
+from typing import Any, cast
 
-from litestar import Request
-from litestar.exceptions import NotAuthorizedException
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
 
-from portal.api.models import ApiClient
+from portal.api.services import ApiCaller, active_client
+from portal.web.api import bearer_token, not_authenticated
+from portal.web.dependencies import db_sessions_of
 
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+CALLER = "api_caller"
 
 
-def new_token() -> str:
-    return "ymt_" + secrets.token_urlsafe(32)
+async def requires_api_client(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Guard: the bearer token is an active client's (checked before the body is even read).
+    The handler finds the client with ``api_caller(request)``."""
+    token = bearer_token(connection)
+    if token is None:
+        raise not_authenticated("send the client's token as: Bearer <token>", "api")
+    async with db_sessions_of(connection)() as session:
+        caller = await active_client(session, token)
+    if caller is None:
+        raise not_authenticated("this token is not the token of an active API client", "api")
+    connection.state[CALLER] = caller
 
 
-async def create_client(
-    session: AsyncSession, name: str, scopes: list[str], token: str | None = None
-) -> str:
-    """Register a caller; returns its token (shown once, stored only hashed)."""
-    token = token or new_token()
-    session.add(
-        ApiClient(name=name, token_hash=hash_token(token), scopes_csv=",".join(sorted(set(scopes))))
-    )
-    await session.commit()
-    return token
-
-
-async def authenticate(request: Request[Any, Any, Any], session: AsyncSession) -> ApiClient:
-    """The active client whose token is in ``Authorization: Bearer …``; 401 otherwise."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthorizedException("A bearer token is required.")
-    client = await session.scalar(
-        select(ApiClient).where(ApiClient.token_hash == hash_token(token.strip()))
-    )
-    if client is None or not client.active:
-        raise NotAuthorizedException("The token is not valid.")
-    return client
+def api_caller(connection: ASGIConnection[Any, Any, Any, Any]) -> ApiCaller:
+    """The client ``requires_api_client`` let in (only on routes behind that guard)."""
+    return cast(ApiCaller, connection.state[CALLER])

@@ -10,16 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.audit.models import AuditEvent
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a staff member, a hospital system (API client), a patient, or the system."""
-
-    kind: str
-    id: str | None
-    name: str
-    address: str | None = None
+from portal.core.actor import Actor
 
 
 async def record(

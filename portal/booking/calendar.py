@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from portal.booking import rules
 from portal.booking.labels import department_name, title_label
 from portal.booking.models import CANCELLED, Appointment
-from portal.web.i18n import format_clock
-from portal.web.i18n import gettext as _
-from portal.web.masking import mask_name
+from portal.core.i18n import format_clock
+from portal.core.i18n import gettext as _
+from portal.core.masking import mask_name
 
 REMIND_MINUTES_BEFORE_ARRIVAL = 60
 

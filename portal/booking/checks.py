@@ -15,22 +15,25 @@ __all__ = [
     "ensure_not_locked",
     "ensure_one_per_department_day",
     "ensure_under_account_limit",
+    "held_in_slot",
     "lock_account",
     "no_show_lock_of",
 ]
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts.models import Account, Patient
+from portal.accounts.services import lock_account
 from portal.booking import rules
 from portal.booking.labels import department_name
 from portal.booking.models import (
     BOOKED,
+    CHECKED_IN,
     HOLDS_THE_DAY,
     NO_SHOW,
     OPEN,
@@ -38,12 +41,15 @@ from portal.booking.models import (
     Schedule,
     Slot,
 )
+from portal.core.errors import RuleError
+from portal.core.i18n import format_clock, format_full_date
+from portal.core.i18n import gettext as _
+from portal.core.masking import mask_name
 from portal.db.transactions import begin_write
 from portal.settings import BookingSettings
-from portal.web.forms import RuleError
-from portal.web.i18n import format_clock, format_full_date
-from portal.web.i18n import gettext as _
-from portal.web.masking import mask_name
+
+if TYPE_CHECKING:
+    from portal.accounts.models import Patient
 
 
 class SlotFull(Exception):
@@ -52,12 +58,6 @@ class SlotFull(Exception):
     def __init__(self, slot_id: UUID) -> None:
         super().__init__(str(slot_id))
         self.slot_id = slot_id
-
-
-async def lock_account(session: AsyncSession, account_id: UUID) -> None:
-    """Serialise one account's bookings (PostgreSQL row lock; SQLite already holds the write lock),
-    so two tabs cannot both pass the account's limit."""
-    await session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
 
 
 async def begin_write_and_lock(session: AsyncSession, account_id: UUID) -> None:
@@ -143,6 +143,29 @@ async def ensure_one_per_department_day(
     )
     if taken is not None:
         raise RuleError(one_per_day_message(patient, schedule))
+
+
+async def held_in_slot(
+    session: AsyncSession, patient_id: UUID, slot_id: UUID
+) -> Appointment | None:
+    """The patient's live appointment in this very slot, if they hold one (booking the same
+    place again answers with it). The caller makes sure the account manages the patient."""
+    return await session.scalar(
+        select(Appointment).where(Appointment.id == holding(patient_id, slot_id).scalar_subquery())
+    )
+
+
+def holding(patient_id: UUID, slot_id: UUID) -> Select[tuple[UUID]]:
+    """The id of the patient's live appointment in this slot (at most one row)."""
+    return (
+        select(Appointment.id)
+        .where(
+            Appointment.patient_id == patient_id,
+            Appointment.slot_id == slot_id,
+            Appointment.status.in_((BOOKED, CHECKED_IN)),
+        )
+        .limit(1)
+    )
 
 
 def one_per_day_message(patient: Patient, schedule: Schedule) -> str:

@@ -10,11 +10,10 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.booking.imports import ImportRefused, import_timetable
+from portal.booking.noshows import NoShowService
 from portal.booking.schemas import ImportResult, decode_timetable
-from portal.booking.services import BookingService
 from portal.booking.waitlist import Housekeeping, WaitlistService
-from portal.clock import Clock
-from portal.db.base import load_models
+from portal.core.clock import Clock
 from portal.db.engine import create_engine
 from portal.messaging.services import build_sender
 from portal.settings import Settings, get_settings
@@ -25,7 +24,6 @@ T = TypeVar("T")
 async def _with_session(
     work: Callable[[AsyncSession, Settings, Clock], Awaitable[T]], settings: Settings | None = None
 ) -> T:
-    load_models()
     settings = settings or get_settings()
     engine = create_engine(settings.db)
     try:
@@ -44,7 +42,7 @@ async def import_file(path: str | Path, settings: Settings | None = None) -> Imp
             return await import_timetable(session, payload, clock.zone)
         except ImportRefused as exc:
             raise ValueError(
-                "the timetable was not imported:\n  " + "\n  ".join(exc.problems)
+                "the timetable was not imported:\n  " + "\n  ".join(map(str, exc.problems))
             ) from exc
 
     return await _with_session(work, settings)
@@ -52,9 +50,7 @@ async def import_file(path: str | Path, settings: Settings | None = None) -> Imp
 
 async def record_no_shows(settings: Settings | None = None) -> int:
     async def work(session: AsyncSession, settings: Settings, clock: Clock) -> int:
-        return await BookingService(
-            session, settings=settings.booking, clock=clock
-        ).record_no_shows()
+        return await NoShowService(session, clock=clock).record_no_shows()
 
     return await _with_session(work, settings)
 
@@ -65,7 +61,9 @@ async def release_places(settings: Settings | None = None) -> Housekeeping:
             session,
             settings=settings.booking,
             clock=clock,
-            sms_sender=build_sender(settings.login.sms_sender),
+            sms_sender=build_sender(
+                settings.login, async_sessionmaker(session.bind, expire_on_commit=False)
+            ),
         ).release_due_slots()
 
     return await _with_session(work, settings)

@@ -4,6 +4,7 @@ capacity never drops below its booked count, and a slot someone booked is closed
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
@@ -21,11 +22,22 @@ from portal.db.transactions import begin_write
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Why a timetable cannot be imported: where in it (``sessions[2].doctor``), and what."""
+
+    where: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}"
+
+
 class ImportRefused(Exception):
     """The timetable contradicts itself or what we hold; ``problems`` says where, in words."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(map(str, problems)))
         self.problems = problems
 
 
@@ -37,13 +49,13 @@ def _clock(text: str) -> time:
     return time.fromisoformat(text)
 
 
-def session_slots(item: SessionIn) -> list[SlotIn]:
+def session_slots(item: SessionIn, where: str = "session") -> list[SlotIn]:
     """The session's time slots: as listed, or cut from its range."""
     if item.slots is not None:
         return item.slots
     if item.start is None or item.end is None or item.places_per_slot is None:
         raise ImportRefused(
-            [f"session {item.code}: give either slots, or start, end and places_per_slot"]
+            [Problem(where, "give either slots, or start, end and places_per_slot")]
         )
     start = datetime.combine(item.date, _clock(item.start))
     end = datetime.combine(item.date, _clock(item.end))
@@ -61,19 +73,39 @@ def session_slots(item: SessionIn) -> list[SlotIn]:
     return slots
 
 
-def _check_slots(item: SessionIn, slots: list[SlotIn]) -> list[str]:
-    problems = []
-    if not Decimal(0) <= item.fee <= Decimal(10000):
-        problems.append(f"session {item.code}: the fee must be between 0 and 10000 yuan")
+def _check_slots(where: str, item: SessionIn, slots: list[SlotIn]) -> list[Problem]:
     if not slots:
-        problems.append(f"session {item.code}: it has no time slots")
+        return [
+            Problem(where, "it has no time slots: end must be at least slot_minutes after start")
+        ]
+    listed = item.slots is not None
+    problems = []
     previous_end: time | None = None
-    for slot in sorted(slots, key=lambda s: s.start):
+    for index, slot in sorted(enumerate(slots), key=lambda pair: pair[1].start):
+        at = f"{where}.slots[{index}]" if listed else where
         if _clock(slot.end) <= _clock(slot.start):
-            problems.append(f"session {item.code}: slot {slot.start} ends before it starts")
+            problems.append(Problem(at, f"the slot at {slot.start} ends before it starts"))
         if previous_end is not None and _clock(slot.start) < previous_end:
-            problems.append(f"session {item.code}: slot {slot.start} overlaps the one before")
+            problems.append(Problem(at, f"the slot at {slot.start} overlaps the one before"))
         previous_end = _clock(slot.end)
+    return problems
+
+
+def _repeated_codes(payload: TimetableImport) -> list[Problem]:
+    """Each code once per list: the same code twice would be two rows for one thing."""
+    problems = []
+    for name, codes in (
+        ("departments", [d.code for d in payload.departments]),
+        ("doctors", [d.code for d in payload.doctors]),
+        ("sessions", [s.code for s in payload.sessions]),
+    ):
+        seen: set[str] = set()
+        for index, code in enumerate(codes):
+            if code in seen:
+                problems.append(
+                    Problem(f"{name}[{index}].code", f"{code} is already given earlier in {name}")
+                )
+            seen.add(code)
     return problems
 
 
@@ -82,14 +114,17 @@ async def import_timetable(
 ) -> ImportResult:
     """Upsert everything in ``payload``; raise ``ImportRefused`` (changing nothing) on problems."""
     result = ImportResult()
+    if repeated := _repeated_codes(payload):
+        raise ImportRefused(repeated)
     await begin_write(session)
     try:
         departments = await _departments(session, payload, result)
         doctors = await _doctors(session, payload, departments, result)
         schedules = await _existing_schedules(session, [item.code for item in payload.sessions])
         slots = await _existing_slots(session, [s.id for s in schedules.values()], zone)
-        for item in payload.sessions:
-            await _session(session, item, doctors, schedules, slots, zone, result)
+        for index, item in enumerate(payload.sessions):
+            where = f"sessions[{index}]"
+            await _session(session, where, item, doctors, schedules, slots, zone, result)
         await session.commit()
     except BaseException:
         await session.rollback()
@@ -157,14 +192,15 @@ async def _doctors(
     codes = {d.code for d in payload.doctors} | {s.doctor for s in payload.sessions}
     known = {d.code: d for d in await session.scalars(select(Doctor).where(Doctor.code.in_(codes)))}
     problems = [
-        f"doctor {item.code}: unknown department {item.department}"
-        for item in payload.doctors
+        Problem(f"doctors[{index}].department", f"there is no department {item.department}")
+        for index, item in enumerate(payload.doctors)
         if item.department not in departments
     ]
+    listed = {d.code for d in payload.doctors}
     problems += [
-        f"session {item.code}: unknown doctor {item.doctor}"
-        for item in payload.sessions
-        if item.doctor not in known and item.doctor not in {d.code for d in payload.doctors}
+        Problem(f"sessions[{index}].doctor", f"there is no doctor {item.doctor}")
+        for index, item in enumerate(payload.sessions)
+        if item.doctor not in known and item.doctor not in listed
     ]
     if problems:
         raise ImportRefused(problems)
@@ -190,6 +226,7 @@ async def _doctors(
 
 async def _session(
     session: AsyncSession,
+    where: str,
     item: SessionIn,
     doctors: dict[str, Doctor],
     schedules: dict[str, Schedule],
@@ -197,8 +234,8 @@ async def _session(
     zone: ZoneInfo,
     result: ImportResult,
 ) -> None:
-    slots = session_slots(item)
-    problems = _check_slots(item, slots)
+    slots = session_slots(item, where)
+    problems = _check_slots(where, item, slots)
     if problems:
         raise ImportRefused(problems)
     doctor = doctors[item.doctor]
@@ -217,7 +254,11 @@ async def _session(
         if moved and any(slot.booked for slot in existing.values()):
             raise ImportRefused(
                 [
-                    f"session {item.code}: patients have booked it, so its date and doctor cannot change"
+                    Problem(
+                        f"{where}.date",
+                        f"patients have booked session {item.code}, so its date and doctor "
+                        "cannot change",
+                    )
                 ]
             )
     schedule.doctor_id = doctor.id
@@ -225,7 +266,7 @@ async def _session(
     schedule.day = item.date
     schedule.period = item.period
     schedule.room = item.room
-    schedule.fee_cents = fee_cents(item.fee)
+    schedule.fee_cents = fee_cents(item.fee_yuan)
     schedule.status = item.status
     wanted: set[datetime] = set()
     for slot_in in slots:

@@ -8,7 +8,7 @@ from typing import Any
 from babel.dates import format_skeleton
 
 from portal.booking.models import Department
-from portal.web.i18n import babel_locale, get_locale, gettext, lazy_gettext, ngettext
+from portal.core.i18n import babel_locale, get_locale, gettext, lazy_gettext, ngettext
 
 TITLES: dict[str, Any] = {
     "chief": lazy_gettext("Chief physician"),
@@ -65,3 +65,10 @@ def places_left(count: int) -> str:
     if count <= 0:
         return gettext("Fully booked")
     return ngettext("%(num)d place left", "%(num)d places left", count)
+
+
+def cutoff_words(minutes: int) -> str:
+    """120 → "2 hours"; 90 → "90 minutes"."""
+    if minutes % 60 == 0:
+        return ngettext("%(num)d hour", "%(num)d hours", minutes // 60)
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes)

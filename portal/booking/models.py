@@ -13,6 +13,7 @@ it between 0 and the capacity, so even a bug elsewhere cannot oversell a slot.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
@@ -28,8 +29,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.accounts.models import Patient
 from portal.db.base import Base
+
+if TYPE_CHECKING:
+    # Accounts owns patients; booking only reads them through these relationships.
+    from portal.accounts.models import Patient
 
 # Appointment statuses.
 BOOKED = "booked"
@@ -124,6 +128,11 @@ class Schedule(Base):
     def department(self) -> Department:
         return self.doctor.department
 
+    @property
+    def sees_patients(self) -> bool:
+        """The doctor works this session (it is not stopped, 停诊)."""
+        return self.status == OPEN
+
 
 class Slot(Base):
     """A time window of a session (分时段) with a number of places."""
@@ -181,7 +190,26 @@ class Appointment(Base):
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
     slot: Mapped[Slot] = relationship(lazy="joined")
-    patient: Mapped[Patient] = relationship(lazy="joined")
+    patient: Mapped[Patient] = relationship("Patient", lazy="joined")
+
+    @property
+    def is_booked(self) -> bool:
+        """Booked and waiting for the visit (not yet checked in)."""
+        return self.status == BOOKED
+
+    @property
+    def is_live(self) -> bool:
+        """The visit is still to happen: booked, or checked in and waiting for the doctor."""
+        return self.status in (BOOKED, CHECKED_IN)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == CANCELLED
+
+    @property
+    def is_completed(self) -> bool:
+        """Seen by the doctor: the visit is over."""
+        return self.status == COMPLETED
 
     @property
     def schedule(self) -> Schedule:
@@ -252,5 +280,14 @@ class WaitlistEntry(Base):
     )
 
     schedule: Mapped[Schedule] = relationship(lazy="joined")
-    patient: Mapped[Patient] = relationship(lazy="joined")
+    patient: Mapped[Patient] = relationship("Patient", lazy="joined")
     place: Mapped[ReturnedPlace | None] = relationship(lazy="joined")
+
+    @property
+    def is_offered(self) -> bool:
+        """A place is being kept for this patient, to accept or decline."""
+        return self.status == OFFERED
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == WAITING

@@ -13,11 +13,12 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts.models import Account
+from portal.accounts.lookups import contact_of
 from portal.booking import rules
 from portal.booking.labels import department_name, period_label, title_label
 from portal.booking.models import (
@@ -34,12 +35,12 @@ from portal.booking.models import (
     Slot,
     WaitlistEntry,
 )
-from portal.clock import Clock
+from portal.core.clock import Clock
+from portal.core.i18n import format_clock, format_full_date, use_locale
+from portal.core.i18n import gettext as _
+from portal.core.masking import mask_name
 from portal.messaging.services import SmsSender
 from portal.settings import BookingSettings
-from portal.web.i18n import format_clock, format_full_date, use_locale
-from portal.web.i18n import gettext as _
-from portal.web.masking import mask_name
 
 logger = logging.getLogger("portal.booking")
 
@@ -52,19 +53,16 @@ class Notice:
     body: str
 
 
-async def send_notices(
-    session: AsyncSession, sender: SmsSender | None, notices: list[Notice]
-) -> None:
+async def send_notices(sender: SmsSender | None, notices: list[Notice]) -> None:
     """Send after commit: a slow or failing SMS gateway never holds a lock or undoes an offer
     (the offer also shows on the patient's appointments page)."""
     if sender is None or not notices:
         return
     for notice in notices:
         try:
-            await sender.send(session, notice.phone, notice.body)
+            await sender.send(notice.phone, notice.body)
         except Exception:
             logger.exception("could not send an SMS to %s", notice.phone[-4:])
-    await session.commit()
 
 
 async def _give_back(session: AsyncSession, place: ReturnedPlace, status: str) -> None:
@@ -115,7 +113,7 @@ async def pass_on_place(
         # SQLite's write lock already serialises them.
         candidate = (
             await session.execute(
-                select(WaitlistEntry.id, WaitlistEntry.patient_id, WaitlistEntry.account_id)
+                select(WaitlistEntry.id, WaitlistEntry.patient_id)
                 .where(
                     WaitlistEntry.schedule_id == place.schedule_id,
                     WaitlistEntry.status == WAITING,
@@ -127,7 +125,7 @@ async def pass_on_place(
         ).first()
         if candidate is None:
             break
-        entry_id, patient_id, account_id = candidate
+        entry_id, patient_id = candidate
         if await _day_taken(session, patient_id, slot):
             # They have since booked this department that day: they no longer need the place.
             await session.execute(
@@ -149,7 +147,7 @@ async def pass_on_place(
         place.status = PLACE_OFFERED
         place.release_at = None
         await session.flush()
-        notice = await _offer_notice(session, account_id, patient_id, slot, hold_until, clock)
+        notice = await _offer_notice(session, entry_id, slot, hold_until, clock)
         return [notice] if notice else []
     if release_if_unwanted:
         await _give_back(session, place, RELEASED)
@@ -161,25 +159,20 @@ async def pass_on_place(
 
 
 async def _offer_notice(
-    session: AsyncSession,
-    account_id: object,
-    patient_id: object,
-    slot: Slot,
-    hold_until: datetime,
-    clock: Clock,
+    session: AsyncSession, entry_id: UUID, slot: Slot, hold_until: datetime, clock: Clock
 ) -> Notice | None:
-    """The SMS that tells the family a place has come up, in the account's language."""
-    from portal.accounts.models import Patient
-
-    account = await session.get(Account, account_id) if account_id else None
-    patient = await session.get(Patient, patient_id)
-    if patient is None:
+    """The SMS that tells the family a place has come up, in the account's language (to the
+    patient's own phone when the account that joined is gone)."""
+    entry = await session.get(WaitlistEntry, entry_id)
+    if entry is None:
         return None
-    phone = account.phone if account is not None else patient.phone
+    patient = entry.patient
+    contact = await contact_of(session, entry.account_id) if entry.account_id else None
+    phone = contact.phone if contact is not None else patient.phone
     schedule = slot.schedule
     starts = clock.local(slot.starts_at)
     until = clock.local(hold_until)
-    with use_locale(account.locale if account is not None and account.locale else "zh_Hans"):
+    with use_locale(contact.locale if contact is not None and contact.locale else "zh_Hans"):
         body = _(
             "[Yimatong] A place has come up for %(name)s: %(department)s, %(doctor)s (%(title)s), %(date)s "
             "%(period)s at %(time)s. It is kept for you until %(until)s. Open Yimatong, My appointments, "

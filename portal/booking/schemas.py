@@ -11,53 +11,96 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-Code = Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.:-]+$")]
-SessionCode = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+from portal.web.jsonbody import InputStruct, Line, Text, read_json
+
+CODE_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+CODE_PROBLEM = "may contain only the letters A-Z and a-z, digits and _ . : -"
+Code = Annotated[
+    str, Meta(min_length=1, max_length=32, pattern=CODE_PATTERN, extra={"problem": CODE_PROBLEM})
+]
+SessionCode = Annotated[
+    str, Meta(min_length=1, max_length=64, pattern=CODE_PATTERN, extra={"problem": CODE_PROBLEM})
+]
 ClockTime = Annotated[
     str,
-    Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="A local time of day, 24-hour: 08:30"),
+    Meta(
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="A local time of day, 24-hour: 08:30",
+        extra={"problem": "must be a time of day from 00:00 to 23:59, like 08:30"},
+    ),
+]
+Keyword = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=30,
+        pattern=r"^[^,\x00-\x1f\x7f-\x9f]+$",
+        extra={"problem": "must be one word or phrase, without commas or control characters"},
+    ),
+]
+FEE_PROBLEM = (
+    "must be a decimal number of yuan from 0 to 10000 with at most two decimal places, like "
+    '"50.00" (a string), or a whole number like 50'
+)
+Fee = Annotated[
+    Annotated[str, Meta(pattern=r"^(10000(\.00?)?|(0|[1-9][0-9]{0,3})(\.[0-9]{1,2})?)$")]
+    | Annotated[int, Meta(ge=0, le=10000)],
+    Meta(
+        description=(
+            'Registration fee in yuan, 0 to 10000: "50.00" (a string, at most two decimal '
+            "places) or 50 (a whole number). No exponents, NaN or Infinity."
+        ),
+        extra={"problem": FEE_PROBLEM},
+    ),
+]
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
+SessionDate = Annotated[
+    date,
+    Meta(
+        description="The day of the session, from 2000-01-01 to 2099-12-31",
+        extra_json_schema={"pattern": "^20[0-9]{2}-"},
+    ),
 ]
 Title = Literal["chief", "associate_chief", "attending", "resident"]
 Period = Literal["morning", "afternoon", "evening"]
 
 
-class DepartmentIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class DepartmentIn(InputStruct):
     """A clinic department (科室)."""
 
     code: Code
-    name: Annotated[str, Meta(min_length=1, max_length=50, description="心血管内科")]
-    name_en: Annotated[str, Meta(max_length=80, description="Cardiology")] = ""
-    description: Annotated[str, Meta(max_length=2000)] = ""
-    location: Annotated[str, Meta(max_length=100, description="门诊楼 3 层 B 区")] = ""
+    name: Annotated[Line, Meta(min_length=1, max_length=50, description="心血管内科")]
+    name_en: Annotated[Line, Meta(max_length=80, description="Cardiology")] = ""
+    description: Annotated[Text, Meta(max_length=2000)] = ""
+    location: Annotated[Line, Meta(max_length=100, description="门诊楼 3 层 B 区")] = ""
     keywords: Annotated[
-        list[Annotated[str, Meta(min_length=1, max_length=30)]],
+        list[Keyword],
         Meta(
             max_length=100, description="Illnesses and symptoms patients search for: 高血压, 胸闷"
         ),
     ] = msgspec.field(default_factory=list)
-    position: int = 0
+    position: Annotated[int, Meta(ge=0, le=10000, description="Order in lists, smallest first")] = 0
 
 
-class DoctorIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class DoctorIn(InputStruct):
     """A doctor who sees outpatients."""
 
     code: Code
     department: Annotated[Code, Meta(description="The department's code")]
-    name: Annotated[str, Meta(min_length=1, max_length=50)]
+    name: Annotated[Line, Meta(min_length=1, max_length=50)]
     title: Annotated[
         Title,
         Meta(
             description="主任医师 chief, 副主任医师 associate_chief, 主治医师 attending, 住院医师 resident"
         ),
     ]
-    specialties: Annotated[str, Meta(max_length=500, description="擅长: what they treat")] = ""
-    keywords: Annotated[
-        list[Annotated[str, Meta(min_length=1, max_length=30)]], Meta(max_length=100)
-    ] = msgspec.field(default_factory=list)
-    bio: Annotated[str, Meta(max_length=4000)] = ""
+    specialties: Annotated[Text, Meta(max_length=500, description="擅长: what they treat")] = ""
+    keywords: Annotated[list[Keyword], Meta(max_length=100)] = msgspec.field(default_factory=list)
+    bio: Annotated[Text, Meta(max_length=4000)] = ""
 
 
-class SlotIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class SlotIn(InputStruct):
     """A time window (分时段) and how many patients it takes."""
 
     start: ClockTime
@@ -65,16 +108,16 @@ class SlotIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     capacity: Annotated[int, Meta(ge=0, le=500)]
 
 
-class SessionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """A doctor's session (出诊). Give its time slots one by one in ``slots``, or as a range:
-    ``start``, ``end``, ``slot_minutes`` and ``places_per_slot``."""
+class SessionIn(InputStruct):
+    """A doctor's session (出诊). Give its time slots one by one in `slots`, or as a range:
+    `start`, `end`, `slot_minutes` and `places_per_slot`."""
 
     code: SessionCode
     doctor: Annotated[Code, Meta(description="The doctor's code")]
-    date: date
+    date: SessionDate
     period: Period
-    fee: Annotated[Decimal, Meta(description="Registration fee in yuan, 0 to 10000: 50.00")]
-    room: Annotated[str, Meta(max_length=60, description="3 层 305 诊室")] = ""
+    fee: Fee
+    room: Annotated[Line, Meta(max_length=60, description="3 层 305 诊室")] = ""
     status: Literal["open", "stopped"] = "open"
     slots: Annotated[list[SlotIn], Meta(max_length=200)] | None = None
     start: ClockTime | None = None
@@ -82,8 +125,18 @@ class SessionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     slot_minutes: Annotated[int, Meta(ge=5, le=240)] = 15
     places_per_slot: Annotated[int, Meta(ge=0, le=500)] | None = None
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not FIRST_DAY <= self.date <= LAST_DAY:
+            raise ValueError("date: must be a day from 2000-01-01 to 2099-12-31")
 
-class TimetableImport(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    @property
+    def fee_yuan(self) -> Decimal:
+        """The fee as an exact decimal (the schema allows nothing else through)."""
+        return Decimal(self.fee)
+
+
+class TimetableImport(InputStruct):
     """Departments, doctors and sessions, in any combination; each upserted by its code."""
 
     departments: Annotated[list[DepartmentIn], Meta(max_length=500)] = msgspec.field(
@@ -110,14 +163,6 @@ class ImportResult(msgspec.Struct, kw_only=True):
     warnings: list[str] = msgspec.field(default_factory=list)
 
 
-class ImportProblems(msgspec.Struct, kw_only=True):
-    """Why an import was refused; nothing was changed."""
-
-    status: int
-    title: str
-    problems: list[str]
-
-
 def decode_timetable(data: bytes) -> TimetableImport:
     """Parse and validate a timetable file (raises ``msgspec.ValidationError`` or ``DecodeError``)."""
-    return msgspec.json.decode(data, type=TimetableImport)
+    return read_json(data, TimetableImport)  # as strict as the API

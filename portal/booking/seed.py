@@ -7,18 +7,24 @@ It goes in through the same import the hospital's systems use.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts.models import Account, AccountPatient, Patient
+from portal.accounts.lookups import account_id_with_phone
+from portal.accounts.services import PatientService
 from portal.booking.imports import import_timetable
-from portal.booking.models import BOOKED, COMPLETED, Appointment, Doctor, Schedule, Slot
+from portal.booking.models import BOOKED, COMPLETED, Doctor, Schedule, Slot
 from portal.booking.schemas import DepartmentIn, DoctorIn, SessionIn, TimetableImport
 from portal.booking.services import add_appointment
-from portal.payments.models import PAID, Bill
+from portal.core.events import EventBus
+from portal.payments.services import BillService
 from portal.settings import I18nSettings
+
+if TYPE_CHECKING:
+    from portal.accounts.models import Patient
 
 # (code, name, English name, where, what it treats, keywords patients search for)
 DEPARTMENTS = [
@@ -154,9 +160,9 @@ DOCTORS = [
 ]
 
 FEES = {
-    "chief": Decimal("50.00"),
-    "associate_chief": Decimal("30.00"),
-    "attending": Decimal("20.00"),
+    "chief": "50.00",
+    "associate_chief": "30.00",
+    "attending": "20.00",
 }
 BIOS = {
     "chief": "从事临床工作三十余年，擅长疑难病例诊治，耐心细致。",
@@ -262,6 +268,18 @@ VISITS = [
 ]
 
 
+async def _family_member(
+    session: AsyncSession, phone: str, name: str
+) -> tuple[UUID, Patient] | None:
+    """A demo account's family member by name (the accounts demo added them)."""
+    account_id = await account_id_with_phone(session, phone)
+    if account_id is None:
+        return None
+    family = await PatientService(session).family_of(account_id)
+    patient = next((m.patient for m in family if m.patient.name == name), None)
+    return (account_id, patient) if patient is not None else None
+
+
 async def _visits(session: AsyncSession, today: date) -> None:
     """Past visits (with their past sessions) and one upcoming booking for the demo family."""
     zone = I18nSettings().zone
@@ -276,15 +294,9 @@ async def _visits(session: AsyncSession, today: date) -> None:
         for _phone, _name, doctor, offset, _status in VISITS
     ]
     await import_timetable(session, TimetableImport(sessions=past), zone)
+    completed = []
     for phone, name, doctor_code, offset, status in VISITS:
-        row = (
-            await session.execute(
-                select(Account.id, Patient)
-                .join(AccountPatient, AccountPatient.account_id == Account.id)
-                .join(Patient, Patient.id == AccountPatient.patient_id)
-                .where(Account.phone == phone, Patient.name == name)
-            )
-        ).first()
+        row = await _family_member(session, phone, name)
         if row is None:
             continue
         account_id, patient = row
@@ -300,33 +312,21 @@ async def _visits(session: AsyncSession, today: date) -> None:
         if slot is None:
             continue
         starts = slot.starts_at
-        appointment = add_appointment(
+        appointment = await add_appointment(
             session, slot, patient, account_id, starts - timedelta(days=3), source="online"
         )
         appointment.status = status
         if status == COMPLETED:
             appointment.checked_in_at = starts - timedelta(minutes=20)
+            completed.append(appointment.id)
         await session.execute(update(Slot).where(Slot.id == slot.id).values(booked=Slot.booked + 1))
     await session.flush()
-    await session.execute(
-        update(Bill)
-        .where(
-            Bill.appointment_id.in_(select(Appointment.id).where(Appointment.status == COMPLETED))
-        )
-        .values(status=PAID)
-    )
+    await BillService(session).mark_paid(completed)  # paid at the window on the day
 
 
 async def _upcoming(session: AsyncSession, today: date) -> None:
     """李建国 has a neurology appointment in a few days (shows under My appointments)."""
-    row = (
-        await session.execute(
-            select(Account.id, Patient)
-            .join(AccountPatient, AccountPatient.account_id == Account.id)
-            .join(Patient, Patient.id == AccountPatient.patient_id)
-            .where(Account.phone == "13800138000", Patient.name == "李建国")
-        )
-    ).first()
+    row = await _family_member(session, "13800138000", "李建国")
     doctor = await session.scalar(select(Doctor).where(Doctor.code == "D503"))
     if row is None or doctor is None:
         return
@@ -341,14 +341,14 @@ async def _upcoming(session: AsyncSession, today: date) -> None:
     if slot is None:
         return
     account_id, patient = row
-    appointment = add_appointment(
+    appointment = await add_appointment(
         session, slot, patient, account_id, datetime.now(tz=UTC), source="online"
     )
     appointment.status = BOOKED
     await session.execute(update(Slot).where(Slot.id == slot.id).values(booked=Slot.booked + 1))
 
 
-async def seed_booking(session: AsyncSession, today: date) -> None:
+async def seed_booking(session: AsyncSession, today: date, _events: EventBus) -> None:
     """The demo timetable, busy sessions, and the demo family's visits."""
     await import_timetable(session, demo_timetable(today), I18nSettings().zone)
     await _fill(session, today)

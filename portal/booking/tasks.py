@@ -15,7 +15,8 @@ from typing import Any
 
 from litestar import Litestar
 
-from portal.booking.services import BookingService
+from portal.booking.fullness import FullSlotReadings
+from portal.booking.noshows import NoShowService
 from portal.booking.waitlist import Housekeeping, WaitlistService
 
 logger = logging.getLogger("portal.booking")
@@ -26,7 +27,7 @@ async def run_housekeeping(app_state: Any) -> tuple[int, Housekeeping]:
     settings = app_state.settings.booking
     clock = app_state.clock
     async with app_state.db_sessions() as session:
-        no_shows = await BookingService(session, settings=settings, clock=clock).record_no_shows()
+        no_shows = await NoShowService(session, clock=clock).record_no_shows()
         done = await WaitlistService(
             session, settings=settings, clock=clock, sms_sender=app_state.sms_sender
         ).release_due_slots()
@@ -53,7 +54,9 @@ async def _loop(app: Litestar, every: int) -> None:
 
 @contextlib.asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
-    """Start the housekeeping loop (unless PORTAL_BOOKING_HOUSEKEEPING_SECONDS is 0)."""
+    """Keep this process's readings of full slots, and start the housekeeping loop (unless
+    PORTAL_BOOKING_HOUSEKEEPING_SECONDS is 0)."""
+    app.state.full_slot_readings = FullSlotReadings()
     every = app.state.settings.booking.housekeeping_seconds
     if every <= 0:
         yield

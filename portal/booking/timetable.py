@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from litestar.exceptions import NotFoundException
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts.models import AccountPatient, Patient
+from portal.accounts.lookups import patient_ids_of
 from portal.booking import rules
+from portal.booking.fullness import FullSlot, FullSlotReadings
 from portal.booking.models import (
     CHECKED_IN,
     COMPLETED,
@@ -23,9 +24,12 @@ from portal.booking.models import (
     Schedule,
     Slot,
 )
-from portal.booking.services import as_uuid
-from portal.clock import Clock
+from portal.core.clock import Clock
+from portal.core.errors import NotFound
 from portal.settings import BookingSettings
+
+if TYPE_CHECKING:
+    from portal.accounts.models import Patient
 
 # What a day button says.
 DAY_FREE = "free"
@@ -42,6 +46,23 @@ class DayChoice:
     state: str
     free: int = 0
     opens_at: datetime | None = None
+
+    @property
+    def has_places(self) -> bool:
+        return self.state == DAY_FREE
+
+    @property
+    def is_full(self) -> bool:
+        return self.state == DAY_FULL
+
+    @property
+    def has_no_clinic(self) -> bool:
+        return self.state == DAY_NONE
+
+    @property
+    def not_open_yet(self) -> bool:
+        """Its places are not on sale yet (``opens_at`` says when)."""
+        return self.state == DAY_NOT_OPEN
 
 
 @dataclass
@@ -85,10 +106,18 @@ def _like(text: str) -> str:
 class TimetableService:
     """The hospital's timetable as patients look through it."""
 
-    def __init__(self, session: AsyncSession, *, settings: BookingSettings, clock: Clock) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        settings: BookingSettings,
+        clock: Clock,
+        full_slots: FullSlotReadings | None = None,
+    ) -> None:
         self.session = session
         self.settings = settings
         self.clock = clock
+        self.full_slots = full_slots
 
     # -- departments and doctors ---------------------------------------------------------------
 
@@ -99,16 +128,20 @@ class TimetableService:
             )
         )
 
-    async def department(self, department_id: UUID | str) -> Department:
-        department = await self.session.get(Department, as_uuid(department_id))
+    async def department(self, department_id: UUID) -> Department:
+        department = await self.find_department(department_id)
         if department is None:
-            raise NotFoundException()
+            raise NotFound()
         return department
 
-    async def doctor(self, doctor_id: UUID | str) -> Doctor:
-        doctor = await self.session.get(Doctor, as_uuid(doctor_id))
+    async def find_department(self, department_id: UUID) -> Department | None:
+        """A department, or None (for a screen that shows where to go when it knows)."""
+        return await self.session.get(Department, department_id)
+
+    async def doctor(self, doctor_id: UUID) -> Doctor:
+        doctor = await self.session.get(Doctor, doctor_id)
         if doctor is None:
-            raise NotFoundException()
+            raise NotFound()
         return doctor
 
     async def doctors_of(self, department_id: UUID) -> list[Doctor]:
@@ -160,10 +193,9 @@ class TimetableService:
         """Doctors the family has seen before (from past visits), most recent first."""
         rows = await self.session.execute(
             select(Appointment)
-            .join(AccountPatient, AccountPatient.patient_id == Appointment.patient_id)
             .join(Slot, Slot.id == Appointment.slot_id)
             .where(
-                AccountPatient.account_id == account_id,
+                Appointment.patient_id.in_(await patient_ids_of(self.session, account_id)),
                 Appointment.status.in_((COMPLETED, CHECKED_IN)),
             )
             .order_by(Slot.starts_at.desc())
@@ -265,17 +297,35 @@ class TimetableService:
             key=lambda s: (period_order.get(s.schedule.period, 9), s.schedule.doctor.code),
         )
 
-    async def session_of(self, schedule_id: UUID | str) -> SessionChoice:
-        """One session with its future time slots (404 when unknown)."""
-        schedule = await self.session.get(Schedule, as_uuid(schedule_id))
+    async def session_of(self, schedule_id: UUID) -> SessionChoice:
+        """One session with its future time slots (``NotFound`` when unknown)."""
+        schedule = await self.session.get(Schedule, schedule_id)
         if schedule is None:
-            raise NotFoundException()
+            raise NotFound()
         slots = await self.session.scalars(
             select(Slot)
             .where(Slot.schedule_id == schedule.id, Slot.starts_at > self.clock.now())
             .order_by(Slot.starts_at)
         )
         return SessionChoice(schedule, list(slots))
+
+    async def sessions_of_doctor(self, doctor_code: str, day: date) -> list[UUID]:
+        """The ids of the sessions the doctor with this timetable code works on ``day`` (the
+        rooms their console runs)."""
+        rows = await self.session.scalars(
+            select(Schedule.id)
+            .join(Doctor, Doctor.id == Schedule.doctor_id)
+            .where(Doctor.code == doctor_code, Schedule.day == day)
+        )
+        return list(rows)
+
+    async def doctor_code_of(self, schedule_id: UUID) -> str | None:
+        """The timetable code of the doctor whose session this is (None: no such session)."""
+        return await self.session.scalar(
+            select(Doctor.code)
+            .join(Schedule, Schedule.doctor_id == Doctor.id)
+            .where(Schedule.id == schedule_id)
+        )
 
     async def free_in_session(self, schedule_id: UUID) -> int:
         """Places still free in a session's times to come."""
@@ -292,15 +342,42 @@ class TimetableService:
 
     def is_open(self, schedule: Schedule) -> bool:
         """The session's places are on sale now."""
-        return (
-            schedule.status == OPEN and self.clock.today() <= schedule.day <= self.last_open_day()
+        return schedule.sees_patients and (
+            self.clock.today() <= schedule.day <= self.last_open_day()
         )
 
-    async def slot(self, slot_id: UUID | str, *, fresh: bool = False) -> Slot:
-        slot = await self.session.get(Slot, as_uuid(slot_id), populate_existing=fresh)
+    async def slot(self, slot_id: UUID, *, fresh: bool = False) -> Slot:
+        slot = await self.session.get(Slot, slot_id, populate_existing=fresh)
         if slot is None:
-            raise NotFoundException()
+            raise NotFound()
         return slot
+
+    async def full_slot(self, slot_id: UUID) -> FullSlot:
+        """What the "now full" page says of a slot: the slot, the nearest free times and whether
+        its whole session is full. Shared by this process's requests for up to a second
+        (``portal.booking.fullness``), read in a session of its own so that no request's
+        rollback can expire what the others show."""
+        if self.full_slots is None:
+            return await self._read_full_slot(slot_id)
+        if self.session.in_transaction():
+            # Hand back this request's connection before waiting: a crowd each holding one
+            # while waiting for a reading that needs another would empty the pool.
+            await self.session.commit()
+
+        async def read_apart() -> FullSlot:
+            async with AsyncSession(self.session.bind, expire_on_commit=False) as session:
+                timetable = TimetableService(session, settings=self.settings, clock=self.clock)
+                return await timetable._read_full_slot(slot_id)
+
+        return await self.full_slots.of(slot_id, self.clock.now().timestamp(), read_apart)
+
+    async def _read_full_slot(self, slot_id: UUID) -> FullSlot:
+        slot = await self.slot(slot_id, fresh=True)
+        nearest = await self.nearest_free(slot)
+        session_full = (
+            self.is_open(slot.schedule) and await self.free_in_session(slot.schedule_id) == 0
+        )
+        return FullSlot(slot=slot, nearest=tuple(nearest), session_full=session_full)
 
     async def nearest_free(self, slot: Slot, limit: int = 5) -> list[Slot]:
         """Free times closest to a full one: the same doctor first, then the same department."""

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from litestar.exceptions import NotFoundException
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts.models import AccountPatient
+from portal.accounts.lookups import patient_ids_of
 from portal.booking import checks, rules
 from portal.booking.models import (
     ACCEPTED,
@@ -33,13 +32,13 @@ from portal.booking.models import (
     WaitlistEntry,
 )
 from portal.booking.places import Notice, pass_on_place, send_notices
-from portal.booking.services import add_appointment, as_uuid, family_patient
-from portal.clock import Clock
+from portal.booking.services import add_appointment, family_patient
+from portal.core.clock import Clock
+from portal.core.errors import NotFound, RuleError
+from portal.core.i18n import gettext as _
+from portal.core.masking import mask_name
 from portal.messaging.services import SmsSender
 from portal.settings import BookingSettings
-from portal.web.forms import RuleError
-from portal.web.i18n import gettext as _
-from portal.web.masking import mask_name
 
 
 @dataclass(frozen=True)
@@ -77,9 +76,8 @@ class WaitlistService:
         """Open entries (waiting or offered) of the account's family, offers first."""
         statement = (
             select(WaitlistEntry)
-            .join(AccountPatient, AccountPatient.patient_id == WaitlistEntry.patient_id)
             .where(
-                AccountPatient.account_id == account_id,
+                WaitlistEntry.patient_id.in_(await patient_ids_of(self.session, account_id)),
                 WaitlistEntry.status.in_((WAITING, OFFERED)),
             )
             .order_by(WaitlistEntry.joined_at)
@@ -87,7 +85,7 @@ class WaitlistService:
         if patient_id is not None:
             statement = statement.where(WaitlistEntry.patient_id == patient_id)
         entries = list(await self.session.scalars(statement))
-        return sorted(entries, key=lambda e: e.status != OFFERED)
+        return sorted(entries, key=lambda e: not e.is_offered)
 
     async def position_of(self, entry: WaitlistEntry) -> int:
         """1 for the first patient waiting for the session."""
@@ -102,15 +100,16 @@ class WaitlistService:
         )
         return int(ahead or 0) + 1
 
-    async def entry_of(self, account_id: UUID, entry_id: UUID | str) -> WaitlistEntry:
-        """An entry of one of this account's family members; 404 for anyone else's."""
+    async def entry_of(self, account_id: UUID, entry_id: UUID) -> WaitlistEntry:
+        """An entry of one of this account's family members; ``NotFound`` for anyone else's."""
         entry = await self.session.scalar(
-            select(WaitlistEntry)
-            .join(AccountPatient, AccountPatient.patient_id == WaitlistEntry.patient_id)
-            .where(WaitlistEntry.id == as_uuid(entry_id), AccountPatient.account_id == account_id)
+            select(WaitlistEntry).where(
+                WaitlistEntry.id == entry_id,
+                WaitlistEntry.patient_id.in_(await patient_ids_of(self.session, account_id)),
+            )
         )
         if entry is None:
-            raise NotFoundException()
+            raise NotFound()
         return entry
 
     # -- joining and leaving ------------------------------------------------------------------
@@ -127,7 +126,7 @@ class WaitlistService:
             patient = await family_patient(session, account_id, patient_id)
             schedule = await session.get(Schedule, schedule_id)
             if schedule is None:
-                raise NotFoundException()
+                raise NotFound()
             future = list(
                 await session.scalars(
                     select(Slot)
@@ -232,7 +231,7 @@ class WaitlistService:
                 )
             place = await session.get(ReturnedPlace, entry.place_id)
             if place is None:
-                raise NotFoundException()
+                raise NotFound()
             slot = place.slot
             patient = entry.patient
             if rules.aware(slot.starts_at) <= now:
@@ -242,7 +241,7 @@ class WaitlistService:
             await checks.ensure_under_account_limit(session, account_id, now, self.settings)
             # Worded now: after a rollback the loaded rows can no longer be read.
             conflict = checks.one_per_day_message(patient, slot.schedule)
-            appointment = add_appointment(
+            appointment = await add_appointment(
                 session, slot, patient, account_id, now, source="waitlist"
             )
             accepted = await session.execute(
@@ -293,7 +292,7 @@ class WaitlistService:
         except BaseException:
             await session.rollback()
             raise
-        await send_notices(session, self.sms_sender, notices)
+        await send_notices(self.sms_sender, notices)
 
     # -- timed work -----------------------------------------------------------------------------
 
@@ -358,7 +357,7 @@ class WaitlistService:
         except BaseException:
             await session.rollback()
             raise
-        await send_notices(session, self.sms_sender, notices)
+        await send_notices(self.sms_sender, notices)
         return Housekeeping(
             offers_expired=len(expired),
             places_released=len(due),

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import ecard
 from portal.cards.services import CardService, ScanService
+from portal.core.clock import Clock
+
+
+def keyring_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ecard.Keyring:
+    """The keys that sign live codes (app.py builds them from settings once)."""
+    return cast(ecard.Keyring, connection.app.state.ecard_keyring)
 
 
 async def provide_card_service(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    request: ASGIConnection[Any, Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
 ) -> CardService:
-    return CardService(db_session, request.app.state.ecard_keyring, request.app.state.clock)
+    return CardService(db_session, keyring_of(request), clock)
 
 
 async def provide_scan_service(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    request: ASGIConnection[Any, Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
 ) -> ScanService:
-    return ScanService(db_session, request.app.state.ecard_keyring, request.app.state.clock)
+    return ScanService(db_session, keyring_of(request), clock)

@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db.base import Base
@@ -25,3 +25,16 @@ class ECard(Base):
     generation: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class LiveCodeUse(Base):
+    """A live code accepted at a desk that takes money or hands out medicine. The unique key is
+    what makes "each live code works once there" hold when two scans of one code arrive in the
+    same instant (two windows, a double-fired scanner): the second insert finds the first."""
+
+    __tablename__ = "live_code_use"
+    __table_args__ = (UniqueConstraint("touchpoint", "card_number", "window"),)
+
+    touchpoint: Mapped[str] = mapped_column(String(32))
+    card_number: Mapped[str] = mapped_column(String(16))
+    window: Mapped[int] = mapped_column(BigInteger)

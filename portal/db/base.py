@@ -6,10 +6,3 @@ from advanced_alchemy.base import UUIDv7AuditBase, orm_registry
 
 Base = UUIDv7AuditBase
 metadata = orm_registry.metadata
-
-
-def load_models() -> None:
-    """Import every feature's models so their tables join the metadata."""
-    from portal import features
-
-    features.import_models()

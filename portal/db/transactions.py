@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
+import weakref
+from collections.abc import AsyncIterator
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.db.engine import IMMEDIATE
@@ -23,6 +29,37 @@ async def begin_write(session: AsyncSession) -> None:
     if session.in_transaction():
         await session.commit()
     await session.connection(execution_options={IMMEDIATE: True})
+
+
+_GATES: weakref.WeakKeyDictionary[Any, weakref.WeakKeyDictionary[Any, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+"""A turn per engine and event loop (a lock belongs to the loop it first waited in)."""
+
+
+@contextlib.asynccontextmanager
+async def writers_turn(session: AsyncSession) -> AsyncIterator[bool]:
+    """On SQLite, wait for this process's turn to write before asking for the write lock.
+
+    SQLite lets one writer in at a time, and a writer that finds the lock taken sleeps in its
+    busy handler (1, 2, 5 … up to 100 ms) and polls again, so in a surge the lock sits free while
+    writers sleep. Queued here instead, this process's writers take the lock one after another
+    as soon as it is free, in the order they came, and each can look again at what the one
+    before it committed before deciding to write at all. Other processes still meet at the
+    database's lock. On PostgreSQL writers lock rows, not the database: no turn is needed.
+    Yields whether a turn was taken (whether looking again is worth it).
+    """
+    engine = session.get_bind()
+    if engine.dialect.name != "sqlite":
+        yield False
+        return
+    loop = asyncio.get_running_loop()
+    gates = _GATES.setdefault(engine, weakref.WeakKeyDictionary())
+    gate = gates.get(loop)
+    if gate is None:
+        gate = gates[loop] = asyncio.Lock()
+    async with gate:
+        yield True
 
 
 async def insert_if_absent(session: AsyncSession, model: type[Any], **values: Any) -> None:
@@ -45,3 +82,19 @@ async def insert_if_absent(session: AsyncSession, model: type[Any], **values: An
         elif default.is_callable:
             row[column.name] = default.arg(None)
     await session.execute(insert(table).values(**row).on_conflict_do_nothing())
+
+
+async def lock_key(session: AsyncSession, key: str) -> None:
+    """Serialise writers that decide by counting rows no single row stands for (codes sent to a
+    phone this hour): until this transaction ends, other transactions locking the same key wait.
+
+    PostgreSQL: a transaction-level advisory lock on a 64-bit hash of the key (a collision only
+    makes two unrelated keys wait for each other). SQLite: nothing to do, ``begin_write`` already
+    holds the database's single write lock. Call it right after ``begin_write``."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(key.encode()).digest()
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"),
+        {"key": int.from_bytes(digest[:8], "big", signed=True)},
+    )

@@ -11,29 +11,37 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from litestar import Request, get, post
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import ecard
-from portal.audit.services import Actor, record
+from portal.audit.services import record
+from portal.booking.dependencies import timetable_dependencies
 from portal.booking.labels import department_name
-from portal.booking.models import Department
+from portal.booking.timetable import TimetableService
 from portal.cards.dependencies import provide_scan_service
 from portal.cards.services import TOO_FAST, ScanResult, ScanService
-from portal.queue.services import CheckIn, NoAppointmentToday, QueueService
+from portal.core.actor import Actor
+from portal.core.clock import Clock
+from portal.core.errors import NotAllowed, RuleError
+from portal.core.i18n import gettext as _
+from portal.core.touchpoints import Touchpoint
+from portal.queue.dependencies import checkin_dependencies
+from portal.queue.services import CheckIn, CheckInService, NoAppointmentToday
+from portal.settings import Settings
 from portal.staff.auth import StaffUser, provide_staff, requires_staff, staff_log_out
-from portal.staff.models import Staff
-from portal.touchpoints import Touchpoint
-from portal.web.forms import FormState, RuleError, form_text
-from portal.web.i18n import gettext as _
+from portal.staff.dependencies import provide_staff_service
+from portal.staff.services import StaffService
+from portal.web.forms import FormState, scanned_text
+from portal.web.ratelimit import RateLimiter
+from portal.web.redirects import route_path
 from portal.web.sessions import rotate_session
 from portal.web.shell import preference_cookies
 
@@ -47,39 +55,60 @@ RESET_SECONDS = 20
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _kiosk_entry(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any] | None:
-    session = connection.scope.get("session")
-    raw = session.get(KIOSK_KEY) if isinstance(session, dict) else None
-    return raw if isinstance(raw, dict) and "id" in raw else None
+@dataclass(frozen=True)
+class Kiosk:
+    """A screen set up as a lobby kiosk: its own id, its name, who set it up and when."""
+
+    id: str
+    name: str
+    by: str
+    at: float
+
+    @classmethod
+    def read(cls, raw: object) -> Kiosk | None:
+        """The kiosk a browser's session holds (None: none, or one that cannot be read)."""
+        if not isinstance(raw, dict):
+            return None
+        try:
+            return cls(str(raw["id"]), str(raw["name"]), str(raw["by"]), float(raw.get("at", 0)))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def actor(self, request: Request[Any, Any, Any]) -> Actor:
+        """Who the audit log says scanned and checked in: the kiosk, and who set it up."""
+        return Actor(
+            kind="kiosk",
+            id=self.id,
+            name=f"{self.name} ({self.by})",
+            address=request.client.host if request.client else None,
+        )
 
 
-async def kiosk_of(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any] | None:
+async def kiosk_of(
+    connection: ASGIConnection[Any, Any, Any, Any], staff_service: StaffService
+) -> Kiosk | None:
     """This browser's kiosk, while it may still act as one: set up less than KIOSK_MAX_DAYS ago
     by someone who is still active staff. The session then holds the kiosk alone: a patient or
     staff login made on the kiosk (from an error page's link, say) ends here."""
-    kiosk = _kiosk_entry(connection)
+    session = connection.scope.get("session")
+    kiosk = Kiosk.read(session.get(KIOSK_KEY) if isinstance(session, dict) else None)
     if kiosk is None:
         return None
-    expired = time.time() - float(kiosk.get("at", 0)) > KIOSK_MAX_DAYS * 86400
-    async with connection.app.state.db_sessions() as session:
-        staff = await session.scalar(select(Staff).where(Staff.username == kiosk.get("by")))
-    if expired or staff is None or not staff.active:
+    expired = time.time() - kiosk.at > KIOSK_MAX_DAYS * 86400
+    if expired or not await staff_service.is_active(kiosk.by):
         rotate_session(connection)
         connection.set_session({})
         return None
     if set(connection.session or {}) != {KIOSK_KEY}:
         rotate_session(connection)
-        connection.set_session({KIOSK_KEY: kiosk})
+        connection.set_session({KIOSK_KEY: asdict(kiosk)})
     return kiosk
 
 
-def kiosk_actor(kiosk: dict[str, Any], request: Request[Any, Any, Any]) -> Actor:
-    return Actor(
-        kind="kiosk",
-        id=kiosk["id"],
-        name=f"{kiosk['name']} ({kiosk['by']})",
-        address=request.client.host if request.client else None,
-    )
+async def provide_kiosk(
+    request: Request[Any, Any, Any], staff_service: NamedDependency[StaffService]
+) -> Kiosk | None:
+    return await kiosk_of(request, staff_service)
 
 
 async def requires_kiosk_setup(
@@ -88,14 +117,21 @@ async def requires_kiosk_setup(
     await requires_staff(connection, handler)
     staff = await provide_staff(connection)
     if not staff.may_set_up_kiosks:
-        raise PermissionDeniedException()
+        raise NotAllowed()
+
+
+kiosk_dependencies = {
+    "staff_service": Provide(provide_staff_service),
+    "kiosk": Provide(provide_kiosk),
+}
+setup_dependencies = {"staff": Provide(provide_staff)}
 
 
 @get(
     "/staff/kiosk",
     name="kiosk-setup",
     guards=[requires_kiosk_setup],
-    dependencies={"staff": Provide(provide_staff)},
+    dependencies=setup_dependencies,
 )
 async def setup_page(staff: NamedDependency[StaffUser]) -> Template:
     """Turn this screen into a lobby kiosk (what it does, and one field: its name)."""
@@ -107,26 +143,22 @@ async def setup_page(staff: NamedDependency[StaffUser]) -> Template:
     "/staff/kiosk",
     name="kiosk-setup-submit",
     guards=[requires_kiosk_setup],
-    dependencies={"staff": Provide(provide_staff)},
+    dependencies=setup_dependencies,
 )
 async def set_up(
     request: Request[Any, Any, Any],
     staff: NamedDependency[StaffUser],
+    settings: NamedDependency[Settings],
     db_session: NamedDependency[AsyncSession],
 ) -> Template | Redirect:
-    data = await request.form()
-    form = FormState(values={"name": form_text(data, "name", 40)})
-    if not form.value("name"):
+    form = FormState.read(await request.form(), {"name": 40})
+    if not form.failed and not form.value("name"):
         form.add(
             RuleError(_("Give the kiosk a name staff will recognise, such as its place."), "name")
         )
+    if form.failed:
         return Template("kiosk/setup.html", context={"staff": staff, "form": form}, status_code=400)
-    kiosk = {
-        "id": str(uuid.uuid4()),
-        "name": form.value("name"),
-        "by": staff.username,
-        "at": time.time(),
-    }
+    kiosk = Kiosk(id=str(uuid.uuid4()), name=form.value("name"), by=staff.username, at=time.time())
     address = request.client.host if request.client else None
     await record(
         db_session,
@@ -134,20 +166,19 @@ async def set_up(
         "kiosk.set_up",
         "ok",
         touchpoint=Touchpoint.KIOSK.value,
-        detail=f"{kiosk['name']} ({kiosk['id']})",
+        detail=f"{kiosk.name} ({kiosk.id})",
     )
     await db_session.commit()
     # The staff login ends here: the screen is the lobby's now.
     staff_log_out(request)  # a new session id
-    request.set_session({KIOSK_KEY: kiosk})
-    return _fresh_screen(request)
+    request.set_session({KIOSK_KEY: asdict(kiosk)})
+    return _fresh_screen(request, settings)
 
 
-def _fresh_screen(request: Request[Any, Any, Any]) -> Redirect:
+def _fresh_screen(request: Request[Any, Any, Any], settings: Settings) -> Redirect:
     """Back to the empty scan screen, in the hospital's language and in large text."""
-    settings = request.app.state.settings
     return Redirect(
-        "/kiosk",
+        route_path(request, "kiosk"),
         status_code=303,
         cookies=preference_cookies(
             mode="elder",
@@ -162,45 +193,70 @@ def _not_a_kiosk() -> Template:
     return Template("kiosk/not_set_up.html", status_code=403, headers=NO_STORE)
 
 
-@get("/kiosk", name="kiosk")
-async def kiosk_page(request: Request[Any, Any, Any]) -> Template:
+@get("/kiosk", name="kiosk", dependencies=kiosk_dependencies)
+async def kiosk_page(
+    kiosk: NamedDependency[Kiosk | None], settings: NamedDependency[Settings]
+) -> Template:
     """The waiting screen: scan your card to check in."""
-    kiosk = await kiosk_of(request)
     if kiosk is None:
         return _not_a_kiosk()
-    return Template("kiosk/index.html", context=_context(request, kiosk), headers=NO_STORE)
+    return Template("kiosk/index.html", context=_context(kiosk, settings), headers=NO_STORE)
 
 
-@get("/kiosk/done", name="kiosk-done")
-async def done(request: Request[Any, Any, Any]) -> Redirect:
+@get("/kiosk/done", name="kiosk-done", dependencies=kiosk_dependencies)
+async def done(
+    request: Request[Any, Any, Any],
+    kiosk: NamedDependency[Kiosk | None],
+    settings: NamedDependency[Settings],
+) -> Redirect:
     """Done, or the screen was left alone: forget the last patient and their language choice
     (only on a kiosk: elsewhere it changes nothing)."""
-    if await kiosk_of(request) is None:
-        return Redirect("/", status_code=303)
-    return _fresh_screen(request)
+    if kiosk is None:
+        return Redirect(route_path(request, "home"), status_code=303)
+    return _fresh_screen(request, settings)
+
+
+async def _where(timetable_service: TimetableService, checkin: CheckIn) -> str:
+    """Where to wait, in the patient's language: the department's place, its name, the room."""
+    queue = checkin.queue
+    department = (
+        await timetable_service.find_department(queue.department_id)
+        if queue.department_id is not None
+        else None
+    )
+    place = department_name(department) if department else queue.name
+    location = department.location if department else ""
+    return " ".join(part for part in (location, place, queue.room) if part)
 
 
 @post(
     "/kiosk",
     name="kiosk-scan",
-    dependencies={"scan_service": Provide(provide_scan_service)},
+    dependencies={
+        **kiosk_dependencies,
+        **timetable_dependencies,
+        **checkin_dependencies,
+        "scan_service": Provide(provide_scan_service),
+    },
 )
 async def scan(
     request: Request[Any, Any, Any],
+    kiosk: NamedDependency[Kiosk | None],
     scan_service: NamedDependency[ScanService],
-    db_session: NamedDependency[AsyncSession],
+    checkin_service: NamedDependency[CheckInService],
+    timetable_service: NamedDependency[TimetableService],
+    rate_limiter: NamedDependency[RateLimiter],
+    settings: NamedDependency[Settings],
+    clock: NamedDependency[Clock],
 ) -> Template | Redirect:
     """One scan: check the card, then check the patient in; the answer is for the patient."""
-    kiosk = await kiosk_of(request)
     if kiosk is None:
         return _not_a_kiosk()
-    data = await request.form()
-    text = form_text(data, "code", 200)
+    text = scanned_text(await request.form())
     if not text:
-        return _fresh_screen(request)
-    state = request.app.state
-    actor = kiosk_actor(kiosk, request)
-    if not await state.rate_limiter.hit(f"kiosk:{kiosk['id']}", SCANS_PER_MINUTE, 60):
+        return _fresh_screen(request, settings)
+    actor = kiosk.actor(request)
+    if not await rate_limiter.hit(f"kiosk:{kiosk.id}", SCANS_PER_MINUTE, 60):
         result = ScanResult(outcome=TOO_FAST, touchpoint=Touchpoint.KIOSK)
     else:
         result = await scan_service.scan(text, Touchpoint.KIOSK, actor)
@@ -209,33 +265,27 @@ async def scan(
     next_step = _("Please ask the nurse at the triage desk if you need help.")
     where = ""
     if result.accepted and result.patient_id is not None:
-        service = QueueService(db_session, state.settings.queue, state.clock, state.get("channels"))
         try:
-            checkin = await service.check_in(result.patient_id, actor, Touchpoint.KIOSK.value)
+            checkin = await checkin_service.check_in(
+                result.patient_id, actor, Touchpoint.KIOSK.value
+            )
         except NoAppointmentToday:
             refusal = _("We found no appointment for you today.")
             next_step = _("To see a doctor today, please go to the registration desk.")
         except RuleError as exc:
             refusal = exc.message
         if checkin is not None:
-            department = (
-                await db_session.get(Department, checkin.queue.department_id)
-                if checkin.queue.department_id is not None
-                else None
-            )
-            place = department_name(department) if department else checkin.queue.name
-            location = department.location if department else ""
-            where = " ".join(part for part in (location, place, checkin.queue.room) if part)
+            where = await _where(timetable_service, checkin)
     context = {
-        **_context(request, kiosk),
+        **_context(kiosk, settings),
         "result": result,
         "checkin": checkin,
         "refusal": refusal,
         "next_step": next_step,
         "where": where,
-        "age_limit": state.settings.queue.elder_priority_age,
-        "hospital": state.settings.app.hospital_name or _("Yimatong hospital"),
-        "now": state.clock.local(state.clock.now()),
+        "age_limit": settings.queue.elder_priority_age,
+        "hospital": settings.app.hospital_name or _("Yimatong hospital"),
+        "now": clock.local(clock.now()),
         "advice": None if result.accepted else patient_advice(result.outcome),
     }
     return Template("kiosk/index.html", context=context, headers=NO_STORE)
@@ -277,10 +327,10 @@ def patient_advice(outcome: str) -> tuple[str, str]:
     )
 
 
-def _context(request: Request[Any, Any, Any], kiosk: dict[str, Any]) -> dict[str, Any]:
+def _context(kiosk: Kiosk, settings: Settings) -> dict[str, Any]:
     return {
         "kiosk": kiosk,
-        "default_locale": request.app.state.settings.i18n.default_locale,
+        "default_locale": settings.i18n.default_locale,
         "result": None,
         "checkin": None,
         "refusal": None,

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request, get
+from litestar import get
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.core.errors import NotFound
 from portal.messaging.services import recent_outbox
+from portal.settings import Settings
 
 
 @get("/dev/outbox", name="dev-outbox", include_in_schema=False)
 async def outbox(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    db_session: NamedDependency[AsyncSession], settings: NamedDependency[Settings]
 ) -> Template:
     """Recent messages, newest first: how a developer reads the login code."""
-    settings = request.app.state.settings
     if settings.app.is_production or settings.login.sms_sender != "console":
-        raise NotFoundException()
+        raise NotFound()
     messages = await recent_outbox(db_session)
     return Template("messaging/outbox.html", context={"messages": messages})
 

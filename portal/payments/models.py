@@ -1,22 +1,21 @@
 """Bills: what a patient owes for registration, prescriptions and tests.
 
-Booking creates an unpaid registration bill; cancelling voids it. Paying (gateway, receipts)
-comes with the payments feature. Amounts are whole fen (分) so no rounding ever creeps in.
+Other features ask ``portal.payments.services.BillService`` for bills (booking: a registration
+bill per appointment, voided when it will not happen); nothing else writes these tables. Paying
+(gateway, receipts) comes with the payments pages. Amounts are whole fen (分) so no rounding
+ever creeps in.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db.base import Base
-
-if TYPE_CHECKING:
-    from portal.booking.models import Appointment
+from portal.payments.money import yuan
 
 UNPAID = "unpaid"
 PAID = "paid"
@@ -25,11 +24,6 @@ VOID = "void"
 BILL_STATUSES = (UNPAID, PAID, REFUNDED, VOID)
 
 REGISTRATION = "registration"
-
-
-def yuan(cents: int) -> Decimal:
-    """Fen as yuan for display: 5000 → Decimal('50.00')."""
-    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 
 class BillItem(Base):
@@ -62,11 +56,27 @@ class Bill(Base):
     insurance_cents: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(12), default=UNPAID)
 
-    # Declared so the unit of work inserts an appointment before the bill that points at it.
-    appointment: Mapped[Appointment | None] = relationship(lazy="raise")
     items: Mapped[list[BillItem]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="BillItem.created_at"
     )
+
+    @property
+    def is_unpaid(self) -> bool:
+        """Still to be paid (what the patient is asked to pay before the visit)."""
+        return self.status == UNPAID
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == PAID
+
+    @property
+    def is_refunded(self) -> bool:
+        return self.status == REFUNDED
+
+    @property
+    def is_void(self) -> bool:
+        """Nothing to pay: what it was for will not happen (a cancelled or missed visit)."""
+        return self.status == VOID
 
     @property
     def total(self) -> Decimal:

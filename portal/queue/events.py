@@ -4,12 +4,19 @@ call made on one app process reaches the phones and boards served by another."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
 WAITING_CHANNEL = "waiting"
+"""Every queue's events, for the public waiting-times page: numbers, masked names, counts."""
+FOLLOWER_CHANNEL = "queue-follower"
+"""Every queue's events with the checked-in patient's id, for the app processes' own followers
+(portal.queue.tasks) only: never relayed to a browser."""
+PRIVATE_FIELDS = ("patient",)
 
 
 def queue_channel(queue_id: object) -> str:
@@ -30,8 +37,27 @@ def build_channels(redis: Any | None) -> ChannelsPlugin:
 
 
 def publish(channels: ChannelsPlugin | None, queue_id: object, event: dict[str, Any]) -> None:
-    """Tell every board and phone following this queue (and the public waiting page)."""
+    """Tell every board and phone following this queue (and the public waiting page).
+
+    Boards and the waiting page are public streams: they get the event without the patient's
+    id (a stable id would let anyone follow where a patient goes, and when). The app's own
+    followers get it whole, on a channel no route relays."""
     if channels is None:
         return
-    data = json.dumps({"queue": str(queue_id), **event}, ensure_ascii=False)
-    channels.publish(data, channels=[queue_channel(queue_id), WAITING_CHANNEL])
+    whole = {"queue": str(queue_id), **event}
+    public = {k: v for k, v in whole.items() if k not in PRIVATE_FIELDS}
+    channels.publish(json.dumps(whole, ensure_ascii=False), channels=[FOLLOWER_CHANNEL])
+    channels.publish(
+        json.dumps(public, ensure_ascii=False), channels=[queue_channel(queue_id), WAITING_CHANNEL]
+    )
+
+
+class ChannelAnnouncer:
+    """The queue services' announcer (``portal.queue.services.Announcer``) in the app: events
+    go out through the channels plugin (none: they go nowhere)."""
+
+    def __init__(self, channels: ChannelsPlugin | None) -> None:
+        self.channels = channels
+
+    def publish(self, queue_id: UUID, event: Mapping[str, object]) -> None:
+        publish(self.channels, queue_id, dict(event))

@@ -74,3 +74,52 @@ class Ticket(Base):
     called_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     done_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     call_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == WAITING
+
+    @property
+    def is_called(self) -> bool:
+        """Called to the doctor's room (and not yet seen or missed)."""
+        return self.status == CALLED
+
+    @property
+    def is_done(self) -> bool:
+        """Seen by the doctor."""
+        return self.status == DONE
+
+    @property
+    def is_missed(self) -> bool:
+        """Did not come when called (checking in again puts them at the back)."""
+        return self.status == MISSED
+
+    @property
+    def is_in_line(self) -> bool:
+        """Still to be seen: waiting, or called and on the way."""
+        return self.status in (WAITING, CALLED)
+
+    @property
+    def is_late(self) -> bool:
+        """Checked in after the appointment's time: served after those who came on time."""
+        return self.band == LATE
+
+    @property
+    def is_returned(self) -> bool:
+        """Missed when called and checked in again: at the back of the queue."""
+        return self.band == RETURNED
+
+
+class QueueCover(Base):
+    """A doctor asked to run another session's queue (a colleague is away or running late).
+
+    A nurse or an administrator assigns it; it holds for the queue's day only (``day``), so no
+    one has to remember to take it back."""
+
+    __tablename__ = "queue_cover"
+    __table_args__ = (UniqueConstraint("queue_id", "staff_id"),)
+
+    queue_id: Mapped[UUID] = mapped_column(ForeignKey("queue.id", ondelete="CASCADE"))
+    staff_id: Mapped[UUID] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    assigned_by: Mapped[str] = mapped_column(String(100))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
+
+from portal.core.clock import aware
 
 MIN_SERVICE = timedelta(minutes=1)
 MAX_SERVICE = timedelta(minutes=30)
@@ -19,18 +21,14 @@ class Orderable(Protocol):
     number: str
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def order_key(ticket: Orderable) -> tuple[int, int, datetime, datetime, str]:
     """On time before late before returned-after-missing; within a band, 80+ first; then by
     appointment time, then by arrival."""
     return (
         ticket.band,
         -ticket.priority,
-        _aware(ticket.slot_starts_at),
-        _aware(ticket.checked_in_at),
+        aware(ticket.slot_starts_at),
+        aware(ticket.checked_in_at),
         ticket.number,
     )
 

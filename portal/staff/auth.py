@@ -11,10 +11,11 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from portal.audit.services import Actor
+from portal.core.actor import Actor
+from portal.core.touchpoints import Role, Touchpoint
 from portal.staff.models import Staff
-from portal.staff.services import may_use
-from portal.touchpoints import Role, Touchpoint
+from portal.staff.services import StaffService, may_use
+from portal.web.dependencies import db_sessions_of
 from portal.web.sessions import rotate_session
 
 STAFF_KEY = "staff"
@@ -28,10 +29,16 @@ class StaffUser:
     role: str
     touchpoints: tuple[str, ...]
     room: str | None
+    doctor_code: str | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def may_assign_cover(self) -> bool:
+        """Nurses and administrators ask a doctor to run another session's queue for the day."""
+        return self.role in (Role.NURSE, Role.ADMIN)
 
     def may_use(self, touchpoint: Touchpoint) -> bool:
         return may_use(self.role, list(self.touchpoints), touchpoint)
@@ -97,8 +104,8 @@ async def _load_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffUs
     ):
         staff_log_out(connection)
         raise NotAuthorizedException()
-    async with connection.app.state.db_sessions() as session:
-        staff = await session.get(Staff, UUID(entry["id"]))
+    async with db_sessions_of(connection)() as session:
+        staff = await StaffService(session).staff(UUID(entry["id"]))
     if staff is None or not staff.active:
         staff_log_out(connection)
         raise NotAuthorizedException()
@@ -113,6 +120,7 @@ async def _load_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffUs
         role=staff.role,
         touchpoints=tuple(staff.touchpoints),
         room=staff.room,
+        doctor_code=staff.doctor_code,
     )
     connection.scope.setdefault("state", {})["staff_user"] = user
     return user

@@ -9,16 +9,21 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 
+from portal.core.actor import Actor
+from portal.core.masking import mask_name
 from portal.web import shell as shell_keys
-from portal.web.masking import mask_name
-from portal.web.sessions import rotate_session
+from portal.web.dependencies import clock_of
+from portal.web.sessions import RENEWED, rotate_session
 from portal.web.shell import forget_shell, shell_of
 
 
-def requires_patient_login(
+async def requires_patient_login(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
-    """Guard: a patient account must be logged in (401 becomes a redirect to /login)."""
+    """Guard: a patient account must be logged in (401 becomes a redirect to /login).
+
+    Async although it awaits nothing: Litestar runs a plain function guard in a worker thread,
+    a thread hand-off on every page a patient opens."""
     if not shell_of(connection).logged_in:
         raise NotAuthorizedException()
 
@@ -31,13 +36,7 @@ async def provide_account_id(request: ASGIConnection[Any, Any, Any, Any]) -> UUI
     return UUID(account_id)
 
 
-PATIENT_KEYS = (
-    shell_keys.SESSION_ACCOUNT,
-    shell_keys.SESSION_PATIENT,
-    shell_keys.SESSION_PATIENT_LABEL,
-    shell_keys.SESSION_MODE,
-    shell_keys.SESSION_LOCALE,
-)
+PATIENT_KEYS = shell_keys.PATIENT_KEYS
 
 
 def log_in(
@@ -59,6 +58,7 @@ def log_in(
         {
             **kept,
             shell_keys.SESSION_ACCOUNT: str(account_id),
+            shell_keys.SESSION_STARTED: clock_of(connection).now().timestamp(),
             **({shell_keys.SESSION_MODE: mode} if mode else {}),
             **({shell_keys.SESSION_LOCALE: locale} if locale else {}),
         }
@@ -69,7 +69,11 @@ def log_in(
 def log_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     """End the patient's login (a staff login in the same browser is separate and stays)."""
     rotate_session(connection)
-    remaining = {k: v for k, v in (connection.session or {}).items() if k not in PATIENT_KEYS}
+    remaining = {
+        k: v
+        for k, v in (connection.session or {}).items()
+        if k not in PATIENT_KEYS and k != RENEWED  # when it was renewed is not worth keeping
+    }
     if remaining:
         connection.set_session(remaining)
     else:
@@ -108,3 +112,13 @@ def remember_preferences(
         session[shell_keys.SESSION_LOCALE] = locale
     connection.set_session(session)
     forget_shell(connection)
+
+
+def patient_actor(connection: ASGIConnection[Any, Any, Any, Any], account_id: UUID) -> Actor:
+    """The logged-in account, as the audit log names who acted."""
+    return Actor(
+        kind="patient",
+        id=str(account_id),
+        name="patient account",
+        address=connection.client.host if connection.client else None,
+    )

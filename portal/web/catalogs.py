@@ -14,8 +14,8 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
+from portal.core.i18n import CATALOG_DIR, LOCALES
 from portal.settings import BASE_DIR
-from portal.web.i18n import CATALOG_DIR, LOCALES
 
 SOURCE_LOCALE = "en"
 POT = CATALOG_DIR / "messages.pot"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
+@runtime_checkable  # handlers receive one as a dependency, which Litestar type-checks
 class RateLimiter(Protocol):
     async def hit(self, key: str, limit: int, window_seconds: int) -> bool:
         """Count one use of ``key``; False when it is over ``limit`` uses in this window."""

@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from litestar.datastructures import Cookie, Headers
 
-from portal.web.i18n import normalize_locale, set_locale
+from portal.core.i18n import gettext as _
+from portal.core.i18n import normalize_locale, set_locale
+from portal.web.forms import InvalidInput
+from portal.web.text import has_control_bytes
 
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
@@ -22,6 +25,8 @@ MODE_COOKIE = "ymt_mode"
 LANG_COOKIE = "ymt_lang"
 MODES = ("standard", "elder")
 PREFERENCE_MAX_AGE = 365 * 86400
+PROBES = frozenset({"/healthz", "/readyz"})
+"""The load balancer's health probes: no page, no visitor, nothing for the shell to resolve."""
 SCOPE_KEY = "portal_shell"
 
 # Keys the server-side session holds for a logged-in patient.
@@ -30,6 +35,15 @@ SESSION_PATIENT = "patient_id"
 SESSION_PATIENT_LABEL = "patient_label"
 SESSION_MODE = "mode"
 SESSION_LOCALE = "locale"
+SESSION_STARTED = "logged_in_at"
+PATIENT_KEYS = (
+    SESSION_ACCOUNT,
+    SESSION_PATIENT,
+    SESSION_PATIENT_LABEL,
+    SESSION_MODE,
+    SESSION_LOCALE,
+    SESSION_STARTED,
+)
 
 
 @dataclass(frozen=True)
@@ -133,14 +147,41 @@ def preference_cookies(
     return cookies
 
 
-def shell_middleware_factory(default_locale: str) -> Any:
-    """ASGI middleware: resolve the shell and set the active locale before the handler runs."""
+def end_expired_login(scope: Scope, lifetime_seconds: int, now: float) -> None:
+    """A patient's login lasts at most ``lifetime_seconds`` from the moment it began, however
+    often it is used (an open /queue tab refreshes the session's idle expiry forever). A login
+    older than that, or from before its start was recorded, ends here; a staff login or a kiosk
+    in the same session keeps its own limits."""
+    session = scope.get("session")
+    if not isinstance(session, dict) or not session.get(SESSION_ACCOUNT):
+        return
+    started = session.get(SESSION_STARTED)
+    if isinstance(started, int | float) and 0 <= now - started <= lifetime_seconds:
+        return
+    scope["session"] = {k: v for k, v in session.items() if k not in PATIENT_KEYS}
+
+
+def shell_middleware_factory(default_locale: str, login_lifetime_seconds: int) -> Any:
+    """ASGI middleware: resolve the shell and set the active locale before the handler runs.
+    An address holding control characters (``?q=a%00b``) is refused here, once for every route:
+    no path or query parameter of ours takes one, and PostgreSQL cannot even compare NUL."""
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http":
+            if scope["type"] == "http" and scope["path"] not in PROBES:
+                now = scope["app"].state.clock.now().timestamp()
+                end_expired_login(scope, login_lifetime_seconds, now)
                 shell = resolve_shell(scope, default_locale)
                 set_locale(shell.locale)
+                if has_control_bytes(scope["path"].encode()) or has_control_bytes(
+                    scope.get("query_string", b"")
+                ):
+                    raise InvalidInput(
+                        _(
+                            "The address of this page holds characters that cannot be used "
+                            "(invisible or control characters). Please check the link."
+                        )
+                    )
             await app(scope, receive, send)
 
         return middleware

@@ -6,29 +6,22 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
+import ecard
+from portal.core import i18n
+from portal.core.masking import mask_id_number, mask_name, mask_phone
 from portal.settings import BASE_DIR
-from portal.web import i18n
-from portal.web.masking import mask_id_number, mask_name, mask_phone
-from portal.web.redirects import safe_next
+from portal.web.dependencies import clock_of
+from portal.web.redirects import safe_next, split_url
 from portal.web.shell import Shell, shell_of
 
 TEMPLATE_DIR = BASE_DIR / "templates"
 STATIC_DIR = BASE_DIR / "static"
-
-_feature_globals: dict[str, Any] = {}
-
-
-def register_globals(**helpers: Any) -> None:
-    """Let a feature offer its own template helpers (labels, wording). Features register when
-    their package is imported, which ``load_models()`` does before any environment is built."""
-    _feature_globals.update(helpers)
 
 
 @lru_cache(maxsize=512)
@@ -36,14 +29,26 @@ def _fingerprint(path: str, mtime: float) -> str:
     return hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:12]
 
 
-def static_url(path: str) -> str:
-    """A static file's URL with a content fingerprint, so browsers may cache it for a year."""
+def _static_url(path: str) -> str:
     file = STATIC_DIR / path
     try:
         version = _fingerprint(path, file.stat().st_mtime)
     except FileNotFoundError:
         return f"/static/{path}"
     return f"/static/{path}?v={version}"
+
+
+_frozen_static_url = lru_cache(maxsize=512)(_static_url)
+
+
+def static_url_function(watch_files: bool) -> Any:
+    """``static_url(path)``: a static file's URL with a content fingerprint, so browsers may
+    cache it for a year. While developing, the file is looked at on every call (an edited
+    stylesheet gets a new URL at once); otherwise once per process."""
+    return _static_url if watch_files else _frozen_static_url
+
+
+static_url = _static_url
 
 
 @pass_context
@@ -53,18 +58,18 @@ def _shell(context: Context) -> Shell:
 
 @pass_context
 def _today(context: Context) -> Any:
-    return context["request"].app.state.clock.today()
+    return clock_of(context["request"]).today()
 
 
 @pass_context
 def _format_day(context: Context, value: Any) -> str:
-    return i18n.format_day(value, context["request"].app.state.clock.today())
+    return i18n.format_day(value, clock_of(context["request"]).today())
 
 
 @pass_context
 def _local_time(context: Context, value: Any) -> str:
     """A stored UTC moment as the hospital's local date and time."""
-    return str(context["request"].app.state.clock.local(value).strftime("%Y-%m-%d %H:%M:%S"))
+    return str(clock_of(context["request"]).local(value).strftime("%Y-%m-%d %H:%M:%S"))
 
 
 @pass_context
@@ -75,22 +80,22 @@ def _here(context: Context) -> str:
     if request.method in ("GET", "HEAD"):
         query = request.url.query
         return safe_next(request.url.path + (f"?{query}" if query else ""))
-    referer = urlsplit(request.headers.get("referer", ""))
+    referer = split_url(request.headers.get("referer", ""))
     if referer.netloc == request.url.netloc and referer.path:
         return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
     return "/"
 
 
-def group_digits(number: str) -> str:
-    """1234567890123456 → 1234 5678 9012 3456."""
-    return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
-
-
-def build_environment() -> Environment:
-    from portal.db.base import load_models
-
-    load_models()  # every feature's package is imported, so its template helpers are registered
+def build_environment(
+    feature_globals: dict[str, Any] | None = None, *, development: bool = False
+) -> Environment:
+    """The environment every page renders in; ``feature_globals`` are the template helpers the
+    features declare (labels, wording). Unless ``development`` (``serve --reload``), templates
+    are compiled once and never checked for changes (a file's modification time per template
+    per page, otherwise), and the compiled code is kept for the life of the process."""
     env = Environment(
+        auto_reload=development,
+        cache_size=-1 if not development else 400,
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=True,
         undefined=StrictUndefined,
@@ -107,13 +112,13 @@ def build_environment() -> Environment:
         newstyle=True,
     )
     env.globals.update(
-        static_url=static_url,
+        static_url=static_url_function(development),
         here=_here,
         shell=_shell,
         today=_today,
         html_lang=i18n.html_lang,
         locales=i18n.LOCALES,
-        **_feature_globals,
+        **(feature_globals or {}),
     )
     env.filters.update(
         day=_format_day,
@@ -124,15 +129,32 @@ def build_environment() -> Environment:
         mask_name=mask_name,
         mask_id=mask_id_number,
         mask_phone=mask_phone,
-        digits4=group_digits,
+        digits4=ecard.group_digits,
         local_time=_local_time,
     )
     return env
 
 
-def template_config() -> TemplateConfig[JinjaTemplateEngine]:
-    env = build_environment()
-    return TemplateConfig(engine=JinjaTemplateEngine.from_environment(env))
+@pass_context
+def _url_for(context: Context, route_name: str, /, **path_parameters: Any) -> str:
+    """Litestar's ``url_for``, remembered: a route's address for the same parameters never
+    changes while the app runs, and a page asks for a dozen (header, tiles, forms)."""
+    app = context["request"].app
+    known: dict[tuple[Any, ...], str] = app.state.setdefault("reversed_urls", {})
+    key = (route_name, *sorted(path_parameters.items()))
+    url = known.get(key)
+    if url is None:
+        url = known[key] = app.route_reverse(route_name, **path_parameters)
+    return url
+
+
+def template_config(
+    feature_globals: dict[str, Any], *, development: bool
+) -> TemplateConfig[JinjaTemplateEngine]:
+    env = build_environment(feature_globals, development=development)
+    engine = JinjaTemplateEngine.from_environment(env)
+    env.globals["url_for"] = _url_for
+    return TemplateConfig(engine=engine)
 
 
 def template_dir() -> Path:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from harness.server import LiveServer, prepare_database
 from tests.support.browser import CHROMIUM_ARGS, PHONE
-from tests.support.server import LiveServer, prepare_database
 
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 

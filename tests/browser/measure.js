@@ -1,4 +1,4 @@
-// Measures the elder-mode and standard-mode numbers of DESIGN.md on the page as rendered.
+// Measures the elder-mode and standard-mode numbers (docs/design.md) on the page as rendered.
 // Returns a list of failures, each naming the element. Called with {elder: boolean}.
 (options) => {
   const elder = options.elder;

@@ -13,9 +13,9 @@ from urllib.parse import urlparse
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.support.browser import audit_page, login, set_preferences
+from harness.server import LiveServer
+from tests.support.browser import add_member, audit_page, login, set_preferences
 from tests.support.people import id_number
-from tests.support.server import LiveServer
 
 ELDER_TARGET_PX = 60
 
@@ -30,16 +30,6 @@ def someone(phone: str, name: str, relationship: str, born_year: int) -> dict[st
         "phone": phone,
         "relationship": relationship,
     }
-
-
-def add_member(page: Page, member: dict[str, str]) -> None:
-    page.goto("/patients/new")
-    page.locator(f"input[name=relationship][value={member['relationship']}]").check()
-    page.fill("#f-name", member["name"])
-    page.fill("#f-id_number", member["id_number"])
-    page.fill("#f-phone", member["phone"])
-    page.locator("form.form button[type=submit]").click()
-    page.wait_for_url("**/patients")
 
 
 class Taps:

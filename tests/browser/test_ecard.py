@@ -3,7 +3,9 @@ scan API — accepted now, refused when replayed later, refused at once after a 
 
 from __future__ import annotations
 
+import contextlib
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -12,11 +14,11 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
+from ecard.render import BARCODE_QUIET_ZONE, barcode_pattern, barcode_svg
+from harness.server import LiveServer
 from portal.staff.seed import DEMO_SCANNER_TOKEN
-from tests.browser.test_shell import add_member
-from tests.support.browser import KIOSK, PHONE, audit_page, login, set_preferences
+from tests.support.browser import KIOSK, PHONE, add_member, audit_page, login, set_preferences
 from tests.support.people import SELF, unique
-from tests.support.server import LiveServer
 
 
 def unique_self(phone: str) -> dict[str, str]:
@@ -29,6 +31,22 @@ def decode_card(page: Page, artifacts: Path, name: str) -> dict[str, str]:
     shot = page.locator(".ecard").screenshot(path=str(artifacts / f"{name}.png"))
     found = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
     return {str(code.format): code.text for code in found}
+
+
+@contextlib.contextmanager
+def card_on_screen(
+    browser: Browser, live_server: LiveServer, phone: str, viewport: dict[str, int]
+) -> Iterator[Page]:
+    """A new patient's card page at this size (the patient added as "myself")."""
+    context = browser.new_context(viewport=viewport, base_url=live_server.url)
+    page = context.new_page()
+    try:
+        login(page, phone)
+        add_member(page, unique_self(phone))
+        page.goto("/ecard")
+        yield page
+    finally:
+        context.close()
 
 
 def scan(server: LiveServer, code: str, touchpoint: str = "triage") -> dict[str, object]:
@@ -63,12 +81,7 @@ def test_the_card_on_screen_decodes_and_resolves_to_the_patient(
     artifacts: Path,
     viewport: dict[str, int],
 ) -> None:
-    context = browser.new_context(viewport=viewport, base_url=live_server.url)
-    page = context.new_page()
-    try:
-        login(page, new_phone)
-        add_member(page, unique_self(new_phone))
-        page.goto("/ecard")
+    with card_on_screen(browser, live_server, new_phone, viewport) as page:
         codes = decode_card(page, artifacts, f"ecard_{viewport['width']}")
         assert set(codes) == {"QR Code", "Code 128"}, codes
         qr, barcode = codes["QR Code"], codes["Code 128"]
@@ -79,8 +92,38 @@ def test_the_card_on_screen_decodes_and_resolves_to_the_patient(
             body = scan(live_server, code)
             assert body["accepted"] and body["kind"] == kind
             assert body["patient"]["name"] == "李*"  # type: ignore[index]
-    finally:
-        context.close()
+
+
+# Card numbers zxing could not read when the barcode was scaled to 2.24 px a module (320 px).
+HARD_TO_READ = (
+    "6907366258517813",
+    "6374579131000759",
+    "1307243765443300",
+    "2807073685311066",
+    "8207500562809860",
+    "5070249364200767",
+    "5550164408740755",
+    "7507985492898037",
+    "6862294161760716",
+)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, KIOSK], ids=["phone", "kiosk"])
+def test_the_barcode_is_drawn_at_whole_pixels_a_module_and_every_card_reads(
+    browser: Browser, live_server: LiveServer, new_phone: str, viewport: dict[str, int]
+) -> None:
+    with card_on_screen(browser, live_server, new_phone, viewport) as page:
+        frame = page.locator(".barcode-frame")
+        for number in HARD_TO_READ:
+            frame.evaluate(
+                "(node, svg) => { node.innerHTML = svg; }", barcode_svg(number, label="x")
+            )
+            box = frame.locator("svg").bounding_box()
+            assert box is not None
+            modules = len(barcode_pattern(number)) + 2 * BARCODE_QUIET_ZONE
+            assert box["width"] / modules in (2, 3), box
+            found = zxingcpp.read_barcodes(Image.open(io.BytesIO(frame.screenshot())))
+            assert [code.text for code in found] == [number]
 
 
 def test_a_screenshot_replayed_later_is_refused_and_a_reissue_refuses_at_once(

@@ -23,10 +23,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
-from tests.browser.test_ecard import decode_card
-from tests.browser.test_shell import add_member
-from tests.support.browser import KIOSK, PHONE, audit_page, login
-from tests.support.live import (
+from harness.live import (
     LIFTED_LIMITS,
     Visitor,
     clinic_session,
@@ -36,9 +33,12 @@ from tests.support.live import (
     morning,
     queue_of,
     slots_of,
+    staff_id_of,
 )
+from harness.server import LiveServer, prepare_database
+from tests.browser.test_ecard import decode_card
+from tests.support.browser import KIOSK, PHONE, add_member, audit_page, login
 from tests.support.people import id_number, unique
-from tests.support.server import LiveServer, prepare_database
 
 DESK = {"width": 1366, "height": 900}
 TV = {"width": 1920, "height": 1080}
@@ -110,6 +110,7 @@ def clinic(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iter
         extra_env={
             **LIFTED_LIMITS,
             "PORTAL_CLOCK_OFFSET_SECONDS": offset,
+            "PORTAL_ACCESS_LOG": "1",  # the 304 test counts the server's answers in its log
         },
     )
     with server:
@@ -372,6 +373,8 @@ def test_the_board_catches_up_on_a_call_made_while_its_stream_was_down(
     ).values():
         staff.nurse.scan("triage", card_number)
     queue_id = queue_of(clinic.server.database_url, session_code)
+    # Not the demo doctor's own session: the nurse asks him to cover the room.
+    staff.nurse.cover(queue_id, staff_id_of(clinic.server.database_url, "doctor"))
 
     held: list[Route] = []
     streams = 0
@@ -457,6 +460,11 @@ def test_every_queue_page_passes_axe_and_the_mode_numbers(
         expect(desk.locator("[data-outcome=accepted] .desk-outcome.checked-in")).to_be_visible()
         problems += audit_page(desk)
         queue_id = queue_of(clinic.server.database_url, session_code)
+        # Not the demo doctor's own session: the nurse asks him to cover the room (that page too).
+        staff.nurse.cover(queue_id, staff_id_of(clinic.server.database_url, "doctor"))
+        desk.goto("/staff/cover")
+        expect(desk.locator("[data-cover=doctor]").first).to_be_visible()
+        problems += audit_page(desk)
 
         # Her phone: waiting (4 ahead), near (2 ahead), called.
         phone_context = new_context(

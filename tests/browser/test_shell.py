@@ -9,19 +9,18 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.browser import PHONE, audit_page, html_lang, login, read_code, set_preferences
+from harness.server import LiveServer
+from tests.support.browser import (
+    PHONE,
+    add_member,
+    audit_page,
+    html_lang,
+    login,
+    read_code,
+    set_preferences,
+    settled,
+)
 from tests.support.people import MOTHER, SELF, unique
-from tests.support.server import LiveServer
-
-
-def add_member(page: Page, member: dict[str, str]) -> None:
-    page.goto("/patients/new")
-    page.locator(f"input[name=relationship][value={member['relationship']}]").check()
-    page.fill("#f-name", member["name"])
-    page.fill("#f-id_number", member["id_number"])
-    page.fill("#f-phone", member["phone"])
-    page.locator("form.form button[type=submit]").click()
-    page.wait_for_url("**/patients")
 
 
 def test_new_user_logs_in_adds_mother_turns_on_elder_mode_and_reads_english(
@@ -119,3 +118,58 @@ def test_login_and_adding_a_family_member_work_without_javascript(
         expect(page.locator("html")).to_have_attribute("lang", "en")
     finally:
         context.close()
+
+
+def _share(live_server: LiveServer, member: dict[str, str]) -> None:
+    """Another family account adds the same person, with the code sent to their phone."""
+    import random
+
+    from harness.live import CODE, Visitor
+
+    other = Visitor(live_server.url)
+    try:
+        other.log_in_patient("136" + f"{random.randrange(10**8):08d}")
+        response = other.submit("/patients", member)
+        assert response.headers["location"] == "/patients/confirm", response.text[:300]
+        outbox = other.get("/dev/outbox").text
+        block = next(b for b in outbox.split('<li class="panel">')[1:] if member["phone"] in b)
+        code = CODE.search(block.split("outbox-body", 1)[1])
+        assert code
+        assert other.submit("/patients/confirm", {"code": code.group(1)}).status_code == 303
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize("mode", ["standard", "elder"])
+@pytest.mark.parametrize("locale", ["zh_Hans", "en"])
+def test_changing_a_shared_patients_phone_and_a_refused_value_read_clearly(
+    page: Page,
+    live_server: LiveServer,
+    new_phone: str,
+    mode: str,
+    locale: str,
+    artifacts: Path,
+) -> None:
+    """The page that asks the old phone's owner for a code, and the page a refused address
+    gets, both clean under axe and the mode's numbers."""
+    set_preferences(page, live_server.url, mode=mode, locale=locale)
+    login(page, new_phone)
+    mother = unique(MOTHER, phone="139" + new_phone[3:])  # her own phone: its own code limits
+    add_member(page, mother)
+    _share(live_server, mother)
+    page.goto("/patients")
+    page.locator("a[href$='/edit']").first.click()
+    page.wait_for_url("**/edit")
+    settled(page)
+    expect(page.locator("#f-phone")).to_have_value(mother["phone"])  # the edit page has loaded
+    page.fill("#f-phone", "135" + new_phone[3:])
+    expect(page.locator("#f-phone")).to_have_value("135" + new_phone[3:])
+    page.locator("form.form button[type=submit]").click()
+    expect(page.locator("#f-code")).to_be_visible()
+    problems = audit_page(page)
+    page.screenshot(path=str(artifacts / f"patient_phone_{mode}_{locale}.png"), full_page=True)
+    page.goto("/booking/search?q=%E9%AB%98%00")
+    expect(page.locator("h1")).to_be_visible()
+    problems += audit_page(page)
+    page.screenshot(path=str(artifacts / f"refused_address_{mode}_{locale}.png"), full_page=True)
+    assert not problems, "\n".join(problems)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from portal.core.i18n import LOCALES
 from portal.web import catalogs
-from portal.web.i18n import LOCALES
 
 
 def test_the_catalogs_have_no_problems() -> None:

@@ -2,55 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, inspect, select, text
-from sqlalchemy.engine import make_url
 
-from portal.clock import FrozenClock
+from portal.accounts.seed import DEMO_PHONE
+from portal.app import seed_demo as seed
+from portal.core.clock import FrozenClock
 from portal.db import migrate
 from portal.db.engine import create_engine
-from portal.db.seed import DEMO_PHONE, seed
 from portal.settings import AppSettings, DatabaseSettings, Settings
 from tests.support import aio
-from tests.support.databases import postgres_base_url
 
 SHANGHAI_MORNING = datetime.fromisoformat("2026-11-24T09:00:00+08:00")
-
-
-def _admin_run(base: str, statement: str) -> None:
-    async def run() -> None:
-        engine = create_engine(DatabaseSettings(url=base))
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(statement))
-        await engine.dispose()
-
-    aio.run(run())
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database no migration has touched: a new SQLite file, or a new PostgreSQL
-    database with a unique name that is dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
-        return
-    base = postgres_base_url()
-    if base is None:
-        pytest.skip("PostgreSQL: PORTAL_TEST_POSTGRES_URL is not set")
-    base = make_url(base).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
-    name = f"ymt_migrations_{uuid.uuid4().hex[:12]}"
-    _admin_run(base, f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        _admin_run(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def schema_of(url: str) -> dict[str, Any]:
@@ -80,7 +45,8 @@ def schema_of(url: str) -> dict[str, Any]:
 
 
 def row_counts(url: str) -> dict[str, int]:
-    from portal.db.base import load_models, metadata
+    from portal.app import load_models
+    from portal.db.base import metadata
 
     load_models()
 

@@ -24,11 +24,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from portal.db.engine import create_engine
-from portal.settings import DatabaseSettings
-from tests.support import aio
-from tests.support.databases import postgres_base_url, redis_url
-from tests.support.live import (
+from harness.live import (
     LIFTED_LIMITS,
     Visitor,
     clinic_session,
@@ -39,8 +35,12 @@ from tests.support.live import (
     queue_of,
     slots_of,
 )
+from harness.server import LiveServer, prepare_database
+from portal.db.engine import create_engine
+from portal.settings import DatabaseSettings
+from tests.support import aio
+from tests.support.databases import postgres_base_url, redis_url
 from tests.support.people import id_number
-from tests.support.server import LiveServer, prepare_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -162,10 +162,21 @@ def test_a_call_on_one_process_reaches_the_board_and_phone_served_by_another(
     mine = patient_on_b.get("/appointments")
     assert mine.status_code == 200 and "刘建华" in mine.text, mine.status_code
 
-    nurse = Visitor(a.url)
-    nurse.log_in_staff("nurse")
-    station = nurse.scan("triage", card_number)
-    assert "checked-in" in station, station
+    # The public waiting-times stream (anyone may read it) hears the check-in, but never who.
+    waiting = Board(f"{b.url}/waiting/events")
+    waiting.start()
+    try:
+        waiting.next_event("ready", timeout=10)
+        nurse = Visitor(a.url)
+        nurse.log_in_staff("nurse")
+        station = nurse.scan("triage", card_number)
+        assert "checked-in" in station, station
+        _at, data = waiting.next_event("queue", timeout=BOARD_LIMIT_S + 5)
+    finally:
+        waiting.stop.set()
+    public = json.loads(data)
+    assert public["kind"] == "checked_in"
+    assert "patient" not in public and patient_id not in data and card_number not in data
     queue_id = queue_of(hospital.database_url, SESSION)
 
     doctor_on_a = Visitor(a.url)

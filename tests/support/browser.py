@@ -62,6 +62,28 @@ def login(page: Page, phone: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def settled(page: Page) -> None:
+    """Wait until htmx has swapped and settled the page a boosted link or form brought.
+
+    htmx pushes the new address before it swaps and settles 20 ms after; typing into a field
+    in that window can land in a field about to be focused away or replaced."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
+def add_member(page: Page, member: dict[str, str]) -> None:
+    """Add a family member through the form, as the account's owner would."""
+    page.goto("/patients/new")
+    page.locator(f"input[name=relationship][value={member['relationship']}]").check()
+    page.fill("#f-name", member["name"])
+    page.fill("#f-id_number", member["id_number"])
+    page.fill("#f-phone", member["phone"])
+    page.locator("form.form button[type=submit]").click()
+    page.wait_for_url("**/patients")
+    settled(page)
+
+
 def axe_violations(page: Page) -> list[str]:
     results = _axe.run(page)
     found = []

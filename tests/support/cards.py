@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import select
 
 import ecard
-from portal.api.auth import create_client
+from portal.api.services import create_client
 from portal.cards.keys import build_keyring
 from portal.cards.models import ECard
+from portal.core.touchpoints import Role, Touchpoint
 from portal.staff.services import StaffService
-from portal.touchpoints import Role, Touchpoint
 from tests.support.client import PortalClient
 
 STAFF_PASSWORD = "correct-horse-battery"
@@ -42,7 +42,11 @@ def live_code(client: PortalClient, card: ECard, at: float | None = None) -> str
 
 
 def make_staff(
-    client: PortalClient, username: str, role: Role, touchpoints: list[Touchpoint]
+    client: PortalClient,
+    username: str,
+    role: Role,
+    touchpoints: list[Touchpoint],
+    doctor_code: str | None = None,
 ) -> None:
     async def create(session: Any) -> None:
         await StaffService(session=session).create_staff(
@@ -51,9 +55,22 @@ def make_staff(
             password=STAFF_PASSWORD,
             role=role,
             touchpoints=touchpoints,
+            doctor_code=doctor_code,
         )
 
     client.db(create)
+
+
+def deactivate_staff(client: PortalClient, username: str) -> None:
+    """The staff account is switched off (someone left the hospital)."""
+    from portal.staff.models import Staff
+
+    async def deactivate(session: Any) -> None:
+        staff = await session.scalar(select(Staff).where(Staff.username == username))
+        staff.active = False
+        await session.commit()
+
+    client.db(deactivate)
 
 
 def staff_login(client: PortalClient, username: str) -> None:

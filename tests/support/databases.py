@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from portal.db.base import load_models, metadata
+from portal.app import load_models
+from portal.db.base import metadata
 from portal.db.engine import create_engine
 from portal.settings import DatabaseSettings
 from tests.support import aio
@@ -21,8 +25,14 @@ def postgres_base_url() -> str | None:
     return os.environ.get(POSTGRES_ENV) or None
 
 
-def redis_url() -> str | None:
-    return os.environ.get(REDIS_ENV) or None
+def redis_url(database: int | None = None) -> str | None:
+    """PORTAL_TEST_REDIS_URL, or the same server's Redis database ``database`` (a test that
+    wants counters and sessions of its own)."""
+    url = os.environ.get(REDIS_ENV) or None
+    if url is None or database is None:
+        return url
+    server = url.rsplit("/", 1)[0] if url.count("/") > 2 else url.rstrip("/")
+    return f"{server}/{database}"
 
 
 def worker_database_url(base_url: str, worker: str, suffix: str = "") -> str:
@@ -66,3 +76,28 @@ async def empty_tables(url: str) -> None:
 
 def sqlite_url(directory: Path) -> str:
     return f"sqlite+aiosqlite:///{directory / 'portal.db'}"
+
+
+async def _admin(base_url: str, statement: str) -> None:
+    """One statement outside any transaction (CREATE DATABASE cannot run inside one)."""
+    engine = create_engine(DatabaseSettings(url=base_url, pool_size=1))
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@contextmanager
+def scratch_postgres(base_url: str, prefix: str = "ymt_scratch") -> Iterator[str]:
+    """A new, empty PostgreSQL database with a unique name, dropped afterwards (even when
+    a server still holds connections to it)."""
+    admin = make_url(base_url).set(drivername="postgresql+asyncpg")
+    admin_url = admin.render_as_string(hide_password=False)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    aio.run(_admin(admin_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        aio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -1,4 +1,5 @@
-"""Queue tests: a day's timetable, appointments put straight into the database, desk scans."""
+"""Queue tests: a day's timetable, appointments put straight into the database, desk scans, and
+what other features hold about them (an appointment's status, a session's queue, a staff id)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import select, update
 
 from portal.accounts.models import AccountPatient, Patient
 from portal.booking.models import BOOKED, Appointment, Schedule, Slot
-from portal.touchpoints import Role, Touchpoint
+from portal.core.touchpoints import Role, Touchpoint
 from tests.support.booking import import_timetable, session, standard_timetable
 from tests.support.cards import card_of, live_code, make_staff, staff_login
 from tests.support.client import PortalClient
@@ -62,6 +63,39 @@ def book(client: PortalClient, patient_name: str, slot_index: int, code: str = "
     return str(client.db(work))
 
 
+def appointment_status(client: PortalClient) -> str:
+    """The status booking holds for the (one) appointment of the test."""
+
+    async def work(db: Any) -> str:
+        return str(await db.scalar(select(Appointment.status)))
+
+    return str(client.db(work))
+
+
+def queue_id(client: PortalClient, session_code: str | None = None) -> str:
+    """The queue of a session (by its timetable code), or the only queue there is."""
+    from portal.queue.models import Queue
+
+    async def work(db: Any) -> str:
+        query = select(Queue.id)
+        if session_code is not None:
+            query = query.join(Schedule, Schedule.id == Queue.schedule_id).where(
+                Schedule.code == session_code
+            )
+        return str(await db.scalar(query))
+
+    return str(client.db(work))
+
+
+def staff_id(client: PortalClient, username: str) -> str:
+    from portal.staff.models import Staff
+
+    async def work(db: Any) -> str:
+        return str(await db.scalar(select(Staff.id).where(Staff.username == username)))
+
+    return str(client.db(work))
+
+
 def tickets(client: PortalClient) -> list[Any]:
     """Every ticket, in number order."""
     from portal.queue.models import Ticket
@@ -82,7 +116,11 @@ def add_patient(
 
 
 def _ensure_staff(
-    client: PortalClient, username: str, role: Role, touchpoints: list[Touchpoint]
+    client: PortalClient,
+    username: str,
+    role: Role,
+    touchpoints: list[Touchpoint],
+    doctor_code: str | None = None,
 ) -> None:
     from portal.staff.models import Staff
 
@@ -90,7 +128,7 @@ def _ensure_staff(
         return await db.scalar(select(Staff.id).where(Staff.username == username)) is not None
 
     if not client.db(exists):
-        make_staff(client, username, role, touchpoints)
+        make_staff(client, username, role, touchpoints, doctor_code)
     staff_login(client, username)
 
 
@@ -98,8 +136,9 @@ def as_nurse(client: PortalClient) -> None:
     _ensure_staff(client, "nurse", Role.NURSE, [Touchpoint.TRIAGE, Touchpoint.REGISTRATION])
 
 
-def as_doctor(client: PortalClient, username: str = "doctor") -> None:
-    _ensure_staff(client, username, Role.DOCTOR, [Touchpoint.CLINIC])
+def as_doctor(client: PortalClient, username: str = "doctor", doctor_code: str = "D1") -> None:
+    """Log in as the doctor whose sessions these are (张伟, D1, runs ``todays_clinic``)."""
+    _ensure_staff(client, username, Role.DOCTOR, [Touchpoint.CLINIC], doctor_code)
 
 
 def scan_in(client: PortalClient, patient_name: str, desk: str = "triage") -> Any:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -180,3 +183,78 @@ def test_settings_are_read_once_per_process(monkeypatch: pytest.MonkeyPatch) -> 
         assert get_settings() is first
     finally:
         get_settings.cache_clear()
+
+
+# -- a deployment that forgets a setting refuses to start ---------------------------------------
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"])
+def test_development_values_are_served_on_this_machine_only(host: str) -> None:
+    Settings().check_exposure(host)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "portal.hospital.cn"])
+def test_development_values_are_never_served_beyond_this_machine(host: str) -> None:
+    with pytest.raises(SettingsError, match="PORTAL_SECRET_KEY and PORTAL_IMPORT_TOKEN"):
+        Settings().check_exposure(host)
+
+
+def test_real_values_may_be_served_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_SECRET_KEY", REAL_SECRET)
+    with pytest.raises(SettingsError, match="PORTAL_IMPORT_TOKEN still"):
+        Settings().check_exposure("0.0.0.0")
+    monkeypatch.setenv("PORTAL_IMPORT_TOKEN", "a-real-import-token-0123456789abcdef")
+    Settings().check_exposure("0.0.0.0")
+
+
+def test_an_sms_gateway_without_its_address_or_token_is_refused_at_start_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PORTAL_SMS_SENDER", "http")
+    monkeypatch.setenv("PORTAL_SMS_GATEWAY_URL", "https://sms.example.cn/send")
+    with pytest.raises(SettingsError, match="PORTAL_SMS_GATEWAY_TOKEN"):
+        Settings().login.check(production=True)
+    monkeypatch.setenv("PORTAL_SMS_GATEWAY_TOKEN", "   ")
+    with pytest.raises(SettingsError):
+        Settings().login.check(production=True)
+    monkeypatch.setenv("PORTAL_SMS_GATEWAY_TOKEN", "gateway-token")
+    Settings().login.check(production=True)
+    monkeypatch.setenv("PORTAL_SMS_SENDER", "carrier-pigeon")
+    with pytest.raises(SettingsError, match="console or http"):
+        Settings().login.check(production=False)
+
+
+def test_a_login_cannot_idle_longer_than_it_may_live(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().login.login_lifetime_seconds == 30 * 86400
+    monkeypatch.setenv("PORTAL_SESSION_MAX_AGE", str(40 * 86400))
+    with pytest.raises(SettingsError, match="PORTAL_LOGIN_LIFETIME"):
+        Settings().login.check(production=False)
+
+
+def _portal(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    return subprocess.run(
+        [sys.executable, "-m", "portal", *args],
+        cwd=BASE_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_seed_refuses_in_production(tmp_path: Path) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path / 'prod.db'}"
+    assert _portal("migrate", PORTAL_DATABASE_URL=database).returncode == 0
+    done = _portal("seed", PORTAL_ENV="production", PORTAL_DATABASE_URL=database)
+    assert done.returncode == 2
+    assert "refusing to seed" in done.stderr and "published" in done.stderr
+    with sqlite3.connect(tmp_path / "prod.db") as db:
+        assert db.execute("SELECT count(*) FROM staff").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM api_client").fetchone() == (0,)
+
+
+def test_serve_refuses_to_listen_beyond_this_machine_on_development_values() -> None:
+    done = _portal("serve", "--host", "0.0.0.0", "--port", "1")
+    assert done.returncode == 2
+    assert "refusing to serve" in done.stderr and "PORTAL_SECRET_KEY" in done.stderr

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request, Response, post
-from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
+from litestar import post
+from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.booking.dependencies import provide_clock
 from portal.booking.imports import ImportRefused, import_timetable
-from portal.booking.schemas import ImportProblems, ImportResult, TimetableImport
-from portal.web.api import IMPORT_SECURITY, requires_import_token
+from portal.booking.schemas import ImportResult, TimetableImport
+from portal.core.clock import Clock
+from portal.web.api import (
+    IMPORT_SECURITY,
+    ApiProblem,
+    FieldError,
+    error_responses,
+    requires_import_token,
+    requires_json_body,
+)
+from portal.web.jsonbody import ApiRequest
+
+REFUSED = "The timetable was not imported"
+MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
 @post(
     "/api/v1/timetable",
     name="api-timetable-import",
-    guards=[requires_import_token],
+    guards=[requires_import_token, requires_json_body],
+    dependencies={"clock": Provide(provide_clock)},
+    request_class=ApiRequest,
+    request_max_body_size=MAX_BODY_BYTES,
     security=IMPORT_SECURITY,
     tags=["timetable"],
     summary="Import departments, doctors and sessions",
@@ -26,33 +39,37 @@ from portal.web.api import IMPORT_SECURITY, requires_import_token
         "Upserts departments, doctors and sessions (with their time slots) by the hospital's own "
         "codes, in one transaction: the same file sent twice changes nothing. A slot's capacity "
         "never drops below the places already booked, and a slot with bookings is closed rather "
-        "than removed. Send `Authorization: Bearer <PORTAL_IMPORT_TOKEN>`."
+        "than removed. Send `Authorization: Bearer <PORTAL_IMPORT_TOKEN>` and the timetable as "
+        "`application/json` (at most 10 MiB). Every refusal changes nothing and answers an "
+        "`ApiError` that names each field at fault."
     ),
     status_code=200,
-    responses={
-        401: ResponseSpec(data_container=dict, description="Missing or wrong import token"),
-        422: ResponseSpec(
-            data_container=ImportProblems,
-            description="The timetable contradicts itself or what the portal holds; nothing changed",
+    responses=error_responses(
+        400,
+        401,
+        413,
+        415,
+        422,
+        s422=(
+            "A field is wrong, or the timetable contradicts itself or what the portal holds "
+            f"(title: {REFUSED!r}); nothing changed"
         ),
-    },
+    ),
     opt={"skip_session": True},
 )
 async def import_timetable_api(
-    request: Request[Any, Any, Any],
     data: JSONBody[TimetableImport],
     db_session: NamedDependency[AsyncSession],
-) -> Response[ImportResult | ImportProblems]:
+    clock: NamedDependency[Clock],
+) -> ImportResult:
     try:
-        result = await import_timetable(db_session, data, request.app.state.clock.zone)
+        return await import_timetable(db_session, data, clock.zone)
     except ImportRefused as exc:
-        return Response(
-            ImportProblems(
-                status=422, title="The timetable was not imported", problems=exc.problems
-            ),
-            status_code=422,
-        )
-    return Response(result, status_code=200)
+        raise ApiProblem(
+            422,
+            [FieldError(field=p.where, problem=p.what) for p in exc.problems],
+            title=REFUSED,
+        ) from exc
 
 
 route_handlers = [import_timetable_api]

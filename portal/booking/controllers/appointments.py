@@ -9,19 +9,22 @@ from uuid import UUID
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from portal.accounts.services import PatientService
+from portal.booking.appointments import AppointmentService
 from portal.booking.calendar import appointment_ics
-from portal.booking.controllers._shared import (
-    enforce_rate_limits,
-    fragment_for,
-    patient_dependencies,
-)
-from portal.booking.services import BookingService, as_uuid, cutoff_words
+from portal.booking.controllers._shared import BookingLimits, fragment_for, patient_dependencies
+from portal.booking.labels import cutoff_words
+from portal.booking.models import Appointment
+from portal.booking.services import BookingService
 from portal.booking.waitlist import WaitlistService
+from portal.core.clock import Clock
+from portal.core.errors import RuleError
+from portal.settings import Settings
 from portal.web.auth import requires_patient_login
-from portal.web.forms import FormState, RuleError
+from portal.web.forms import FormState
 
 guards = [requires_patient_login]
 
@@ -29,7 +32,7 @@ guards = [requires_patient_login]
 async def _list_context(
     account_id: UUID,
     patient: str | None,
-    booking: BookingService,
+    appointments: AppointmentService,
     waitlist: WaitlistService,
     patients: PatientService,
 ) -> dict[str, Any]:
@@ -38,7 +41,7 @@ async def _list_context(
     if patient and chosen is None:
         await patients.member_of(account_id, patient)  # 404 for someone else's patient
     patient_id = chosen.id if chosen else None
-    lists = await booking.appointments_of(account_id, patient_id)
+    lists = await appointments.appointments_of(account_id, patient_id)
     entries = await waitlist.entries_of(account_id, patient_id)
     positions = {entry.id: await waitlist.position_of(entry) for entry in entries}
     return {
@@ -53,9 +56,9 @@ async def _list_context(
 
 @get("/appointments", name="appointments", guards=guards, dependencies=patient_dependencies)
 async def appointments_page(
-    request: Request[Any, Any, Any],
+    request: HTMXRequest,
     account_id: NamedDependency[UUID],
-    booking_service: NamedDependency[BookingService],
+    appointment_service: NamedDependency[AppointmentService],
     waitlist_service: NamedDependency[WaitlistService],
     patient_service: NamedDependency[PatientService],
     patient: FromQuery[str | None] = None,
@@ -63,7 +66,7 @@ async def appointments_page(
 ) -> Template:
     """Offers first, then upcoming and past appointments, for everyone or one family member."""
     context = await _list_context(
-        account_id, patient, booking_service, waitlist_service, patient_service
+        account_id, patient, appointment_service, waitlist_service, patient_service
     )
     context["joined"] = joined
     context["form"] = FormState()
@@ -72,71 +75,71 @@ async def appointments_page(
     return Template("appointments/list.html", context=context)
 
 
-def _detail_context(appointment: Any, booking: BookingService) -> dict[str, Any]:
+def _detail_context(appointment: Appointment, appointments: AppointmentService) -> dict[str, Any]:
     return {
         "appointment": appointment,
-        "can_cancel": booking.can_cancel(appointment),
-        "cancel_deadline": booking.cancel_deadline(appointment),
-        "arrive_by": booking.arrive_by(appointment),
-        "cutoff": cutoff_words(booking.settings.cancel_cutoff_minutes),
+        "can_cancel": appointments.can_cancel(appointment),
+        "cancel_deadline": appointments.cancel_deadline(appointment),
+        "arrive_by": appointments.arrive_by(appointment),
+        "cutoff": cutoff_words(appointments.settings.cancel_cutoff_minutes),
     }
 
 
 @get(
-    "/appointments/{appointment_id:str}",
+    "/appointments/{appointment_id:uuid}",
     name="appointment",
     guards=guards,
     dependencies=patient_dependencies,
 )
 async def appointment_page(
     account_id: NamedDependency[UUID],
-    appointment_id: FromPath[str],
-    booking_service: NamedDependency[BookingService],
+    appointment_id: FromPath[UUID],
+    appointment_service: NamedDependency[AppointmentService],
 ) -> Template:
-    appointment = await booking_service.appointment_of(account_id, appointment_id)
-    context = _detail_context(appointment, booking_service)
-    context["bill"] = await booking_service.bill_of(appointment)
+    appointment = await appointment_service.appointment_of(account_id, appointment_id)
+    context = _detail_context(appointment, appointment_service)
+    context["bill"] = await appointment_service.bill_of(appointment)
     return Template("appointments/detail.html", context=context)
 
 
 @get(
-    "/appointments/{appointment_id:str}/booked",
+    "/appointments/{appointment_id:uuid}/booked",
     name="appointment-booked",
     guards=guards,
     dependencies=patient_dependencies,
 )
 async def booked_page(
     account_id: NamedDependency[UUID],
-    appointment_id: FromPath[str],
-    booking_service: NamedDependency[BookingService],
+    appointment_id: FromPath[UUID],
+    appointment_service: NamedDependency[AppointmentService],
 ) -> Template:
     """The result page: booked, and what to do next."""
-    appointment = await booking_service.appointment_of(account_id, appointment_id)
-    context = _detail_context(appointment, booking_service)
-    context["bill"] = await booking_service.bill_of(appointment)
+    appointment = await appointment_service.appointment_of(account_id, appointment_id)
+    context = _detail_context(appointment, appointment_service)
+    context["bill"] = await appointment_service.bill_of(appointment)
     return Template("appointments/booked.html", context=context)
 
 
 @get(
-    "/appointments/{appointment_id:str}/cancel",
+    "/appointments/{appointment_id:uuid}/cancel",
     name="appointment-cancel-confirm",
     guards=guards,
     dependencies=patient_dependencies,
 )
 async def cancel_page(
     account_id: NamedDependency[UUID],
-    appointment_id: FromPath[str],
-    booking_service: NamedDependency[BookingService],
+    appointment_id: FromPath[UUID],
+    appointment_service: NamedDependency[AppointmentService],
 ) -> Template:
     """Ask once, and explain the cut-off (or that it has passed)."""
-    appointment = await booking_service.appointment_of(account_id, appointment_id)
-    context = _detail_context(appointment, booking_service)
+    appointment = await appointment_service.appointment_of(account_id, appointment_id)
+    context = _detail_context(appointment, appointment_service)
     context["form"] = FormState()
     return Template("appointments/cancel.html", context=context)
 
 
 @post(
-    "/appointments/{appointment_id:str}/cancel",
+    "/appointments/{appointment_id:uuid}/cancel",
     name="appointment-cancel",
     guards=guards,
     dependencies=patient_dependencies,
@@ -144,42 +147,48 @@ async def cancel_page(
 async def cancel(
     request: Request[Any, Any, Any],
     account_id: NamedDependency[UUID],
-    appointment_id: FromPath[str],
+    appointment_id: FromPath[UUID],
     booking_service: NamedDependency[BookingService],
+    appointment_service: NamedDependency[AppointmentService],
+    booking_limits: NamedDependency[BookingLimits],
 ) -> Template | Redirect:
-    await enforce_rate_limits(request, account_id)
-    appointment = await booking_service.appointment_of(account_id, appointment_id)
+    await booking_limits.enforce(account_id)
+    appointment = await appointment_service.appointment_of(account_id, appointment_id)
     try:
         await booking_service.cancel_appointment(
             account_id=account_id, appointment_id=appointment.id
         )
     except RuleError as exc:
-        context = _detail_context(appointment, booking_service)
+        context = _detail_context(appointment, appointment_service)
         context["form"] = FormState().add(exc)
         return Template("appointments/cancel.html", context=context, status_code=400)
-    return Redirect(f"/appointments/{appointment.id}?cancelled=1", status_code=303)
+    return Redirect(
+        request.app.route_reverse("appointment", appointment_id=appointment.id) + "?cancelled=1",
+        status_code=303,
+    )
 
 
 @get(
-    "/appointments/{appointment_id:str}/calendar.ics",
+    "/appointments/{appointment_id:uuid}/calendar.ics",
     name="appointment-calendar",
     guards=guards,
     dependencies=patient_dependencies,
 )
 async def calendar_file(
-    request: Request[Any, Any, Any],
     account_id: NamedDependency[UUID],
-    appointment_id: FromPath[str],
-    booking_service: NamedDependency[BookingService],
+    appointment_id: FromPath[UUID],
+    appointment_service: NamedDependency[AppointmentService],
+    clock: NamedDependency[Clock],
+    settings: NamedDependency[Settings],
 ) -> Response[bytes]:
     """The appointment as a calendar event (.ics), with a reminder."""
-    appointment = await booking_service.appointment_of(account_id, appointment_id)
+    appointment = await appointment_service.appointment_of(account_id, appointment_id)
     body = appointment_ics(
         appointment,
-        now=request.app.state.clock.now(),
-        arrive_by=booking_service.arrive_by(appointment),
-        zone=request.app.state.clock.zone,
-        hospital=request.app.state.settings.app.hospital_name,
+        now=clock.now(),
+        arrive_by=appointment_service.arrive_by(appointment),
+        zone=clock.zone,
+        hospital=settings.app.hospital_name,
     )
     filename = f"appointment-{appointment.visit_day:%Y%m%d}.ics"
     return Response(
@@ -190,7 +199,7 @@ async def calendar_file(
 
 
 @post(
-    "/appointments/offers/{entry_id:str}/accept",
+    "/appointments/offers/{entry_id:uuid}/accept",
     name="offer-accept",
     guards=guards,
     dependencies=patient_dependencies,
@@ -198,54 +207,58 @@ async def calendar_file(
 async def accept_offer(
     request: Request[Any, Any, Any],
     account_id: NamedDependency[UUID],
-    entry_id: FromPath[str],
-    booking_service: NamedDependency[BookingService],
+    entry_id: FromPath[UUID],
+    appointment_service: NamedDependency[AppointmentService],
     waitlist_service: NamedDependency[WaitlistService],
     patient_service: NamedDependency[PatientService],
+    booking_limits: NamedDependency[BookingLimits],
 ) -> Template | Redirect:
     """Take the place a waitlist offer holds."""
-    await enforce_rate_limits(request, account_id)
+    await booking_limits.enforce(account_id)
     try:
-        appointment = await waitlist_service.accept_offer(
-            account_id=account_id, entry_id=as_uuid(entry_id)
-        )
+        appointment = await waitlist_service.accept_offer(account_id=account_id, entry_id=entry_id)
     except RuleError as exc:
         context = await _list_context(
-            account_id, None, booking_service, waitlist_service, patient_service
+            account_id, None, appointment_service, waitlist_service, patient_service
         )
         context.update(joined=False, form=FormState().add(exc))
         return Template("appointments/list.html", context=context, status_code=400)
-    return Redirect(f"/appointments/{appointment.id}/booked", status_code=303)
+    return Redirect(
+        request.app.route_reverse("appointment-booked", appointment_id=appointment.id),
+        status_code=303,
+    )
 
 
 @post(
-    "/appointments/offers/{entry_id:str}/decline",
+    "/appointments/offers/{entry_id:uuid}/decline",
     name="offer-decline",
     guards=guards,
     dependencies=patient_dependencies,
 )
 async def decline_offer(
+    request: Request[Any, Any, Any],
     account_id: NamedDependency[UUID],
-    entry_id: FromPath[str],
+    entry_id: FromPath[UUID],
     waitlist_service: NamedDependency[WaitlistService],
 ) -> Redirect:
-    await waitlist_service.decline_offer(account_id=account_id, entry_id=as_uuid(entry_id))
-    return Redirect("/appointments", status_code=303)
+    await waitlist_service.decline_offer(account_id=account_id, entry_id=entry_id)
+    return Redirect(request.app.route_reverse("appointments"), status_code=303)
 
 
 @post(
-    "/appointments/waitlist/{entry_id:str}/leave",
+    "/appointments/waitlist/{entry_id:uuid}/leave",
     name="waitlist-leave",
     guards=guards,
     dependencies=patient_dependencies,
 )
 async def leave_waitlist(
+    request: Request[Any, Any, Any],
     account_id: NamedDependency[UUID],
-    entry_id: FromPath[str],
+    entry_id: FromPath[UUID],
     waitlist_service: NamedDependency[WaitlistService],
 ) -> Redirect:
-    await waitlist_service.leave_waitlist(account_id=account_id, entry_id=as_uuid(entry_id))
-    return Redirect("/appointments", status_code=303)
+    await waitlist_service.leave_waitlist(account_id=account_id, entry_id=entry_id)
+    return Redirect(request.app.route_reverse("appointments"), status_code=303)
 
 
 route_handlers = [

@@ -15,18 +15,21 @@ from portal.accounts.services import PatientService
 from portal.booking import rules
 from portal.booking.checks import SlotFull
 from portal.booking.controllers._shared import (
+    BookingLimits,
     chosen_patient,
-    enforce_rate_limits,
     nearest_when_full,
     patient_dependencies,
+    uuid_or_not_found,
 )
 from portal.booking.models import Slot
-from portal.booking.services import BookingService, as_uuid
+from portal.booking.services import BookingService
 from portal.booking.timetable import TimetableService
 from portal.booking.waitlist import WaitlistService
+from portal.core.errors import RuleError
+from portal.core.i18n import gettext as _
+from portal.settings import BookingSettings
 from portal.web.auth import requires_patient_login
-from portal.web.forms import FormState, RuleError, form_text
-from portal.web.i18n import gettext as _
+from portal.web.forms import FormState, form_text
 
 
 async def _confirm_page(
@@ -39,7 +42,7 @@ async def _confirm_page(
     status: int = 200,
 ) -> Template:
     family = await patients.family_of(account_id)
-    settings = request.app.state.settings.booking
+    settings = timetable.settings
     return Template(
         "booking/confirm.html",
         context={
@@ -58,7 +61,7 @@ async def _confirm_page(
 
 async def _full_page(
     request: Request[Any, Any, Any],
-    slot: Slot,
+    slot_id: UUID,
     timetable: TimetableService,
     patients: PatientService,
     account_id: UUID,
@@ -66,22 +69,19 @@ async def _full_page(
     status: int,
 ) -> Template:
     """The same clear answer for a slot that was full and a race lost a moment ago."""
-    nearest = await timetable.nearest_free(slot)
-    session_full = (
-        timetable.is_open(slot.schedule) and await timetable.free_in_session(slot.schedule_id) == 0
-    )
+    full = await timetable.full_slot(slot_id)
     # The family is only needed to choose who waits; a surge's losers mostly get free times.
-    family = await patients.family_of(account_id) if session_full else []
+    family = await patients.family_of(account_id) if full.session_full else []
     return Template(
         "booking/full.html",
         context={
-            "slot": slot,
-            "schedule": slot.schedule,
-            "nearest": nearest,
-            "session_full": session_full,
+            "slot": full.slot,
+            "schedule": full.slot.schedule,
+            "nearest": full.nearest,
+            "session_full": full.session_full,
             "family": family,
             "chosen_patient": chosen_patient(request, family, patient_id),
-            "hold_minutes": request.app.state.settings.booking.waitlist_hold_minutes,
+            "hold_minutes": timetable.settings.waitlist_hold_minutes,
             "form": FormState(),
         },
         status_code=status,
@@ -103,10 +103,10 @@ async def confirm_page(
     patient: FromQuery[str | None] = None,
 ) -> Template:
     """Who, which doctor, where, when and the fee, with one button to book."""
-    chosen = await timetable_service.slot(slot, fresh=True)
+    chosen = await timetable_service.slot(uuid_or_not_found(slot), fresh=True)
     if chosen.free == 0:
         return await _full_page(
-            request, chosen, timetable_service, patient_service, account_id, patient, 200
+            request, chosen.id, timetable_service, patient_service, account_id, patient, 200
         )
     form = FormState(values={"patient": patient or ""})
     return await _confirm_page(
@@ -126,23 +126,25 @@ async def book(
     booking_service: NamedDependency[BookingService],
     timetable_service: NamedDependency[TimetableService],
     patient_service: NamedDependency[PatientService],
+    booking_limits: NamedDependency[BookingLimits],
 ) -> Template | Redirect:
     """Book the slot: the result page, the full page (409) or the confirmation again (400)."""
     data = await request.form()
-    slot_id = as_uuid(form_text(data, "slot", 40))
+    slot_id = uuid_or_not_found(form_text(data, "slot", 40))
     form = FormState(values={"patient": form_text(data, "patient", 40)})
-    await enforce_rate_limits(request, account_id)
+    await booking_limits.enforce(account_id)
     try:
         if not form.value("patient"):
             raise RuleError(_("Please choose who will see the doctor."), "patient")
         appointment = await booking_service.book_slot(
-            account_id=account_id, patient_id=as_uuid(form.value("patient")), slot_id=slot_id
+            account_id=account_id,
+            patient_id=uuid_or_not_found(form.value("patient")),
+            slot_id=slot_id,
         )
     except SlotFull:
-        slot = await timetable_service.slot(slot_id, fresh=True)
         return await _full_page(
             request,
-            slot,
+            slot_id,
             timetable_service,
             patient_service,
             account_id,
@@ -154,7 +156,10 @@ async def book(
         return await _confirm_page(
             request, slot, timetable_service, patient_service, account_id, form.add(exc), 400
         )
-    return Redirect(f"/appointments/{appointment.id}/booked", status_code=303)
+    return Redirect(
+        request.app.route_reverse("appointment-booked", appointment_id=appointment.id),
+        status_code=303,
+    )
 
 
 @post(
@@ -169,18 +174,20 @@ async def join_waitlist(
     waitlist_service: NamedDependency[WaitlistService],
     timetable_service: NamedDependency[TimetableService],
     patient_service: NamedDependency[PatientService],
+    booking_limits: NamedDependency[BookingLimits],
+    booking_settings: NamedDependency[BookingSettings],
 ) -> Template | Redirect:
     """Wait for a place in a full session (候补)."""
     data = await request.form()
-    schedule_id = as_uuid(form_text(data, "session", 40))
+    schedule_id = uuid_or_not_found(form_text(data, "session", 40))
     form = FormState(values={"patient": form_text(data, "patient", 40)})
-    await enforce_rate_limits(request, account_id)
+    await booking_limits.enforce(account_id)
     try:
         if not form.value("patient"):
             raise RuleError(_("Please choose who will see the doctor."), "patient")
         await waitlist_service.join_waitlist(
             account_id=account_id,
-            patient_id=as_uuid(form.value("patient")),
+            patient_id=uuid_or_not_found(form.value("patient")),
             schedule_id=schedule_id,
         )
     except RuleError as exc:
@@ -193,14 +200,14 @@ async def join_waitlist(
                 "is_open": timetable_service.is_open(choice.schedule),
                 "family": family,
                 "chosen_patient": chosen_patient(request, family, form.value("patient")),
-                "hold_minutes": request.app.state.settings.booking.waitlist_hold_minutes,
+                "hold_minutes": booking_settings.waitlist_hold_minutes,
                 "opens_at": timetable_service.release_moment(choice.schedule.day),
                 "nearest": await nearest_when_full(timetable_service, choice),
                 "form": form.add(exc),
             },
             status_code=400,
         )
-    return Redirect("/appointments?joined=1", status_code=303)
+    return Redirect(request.app.route_reverse("appointments") + "?joined=1", status_code=303)
 
 
 route_handlers = [confirm_page, book, join_waitlist]

@@ -9,6 +9,7 @@ from uuid import UUID
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
 from portal.accounts.services import PatientService
@@ -19,7 +20,8 @@ from portal.booking.controllers._shared import (
     nearest_when_full,
 )
 from portal.booking.timetable import DayChoice, TimetableService
-from portal.web.forms import FormState
+from portal.settings import BookingSettings
+from portal.web.forms import FormState, query_text
 from portal.web.shell import shell_of
 
 
@@ -71,11 +73,12 @@ async def booking_home(
 
 @get("/booking/search", name="booking-search", dependencies=dependencies)
 async def search(
-    request: Request[Any, Any, Any],
+    request: HTMXRequest,
     timetable_service: NamedDependency[TimetableService],
     q: FromQuery[str] = "",
 ) -> Template:
     """By doctor's name, department, illness or symptom (高血压 finds the heart doctors)."""
+    q = query_text(q[:200], "q")
     departments, doctors = await timetable_service.search(q)
     context = {"q": q.strip()[:40], "departments": departments, "doctors": doctors}
     if fragment_for(request, "search-results"):
@@ -84,11 +87,13 @@ async def search(
 
 
 @get(
-    "/booking/departments/{department_id:str}", name="booking-department", dependencies=dependencies
+    "/booking/departments/{department_id:uuid}",
+    name="booking-department",
+    dependencies=dependencies,
 )
 async def department_page(
-    request: Request[Any, Any, Any],
-    department_id: FromPath[str],
+    request: HTMXRequest,
+    department_id: FromPath[UUID],
     timetable_service: NamedDependency[TimetableService],
     day: FromQuery[str | None] = None,
 ) -> Template:
@@ -97,7 +102,7 @@ async def department_page(
     context = await _day_context(
         timetable_service,
         day,
-        base_url=f"/booking/departments/{department.id}",
+        base_url=request.app.route_reverse("booking-department", department_id=department.id),
         department_id=department.id,
     )
     context["department"] = department
@@ -106,17 +111,20 @@ async def department_page(
     return Template("booking/department.html", context=context)
 
 
-@get("/booking/doctors/{doctor_id:str}", name="booking-doctor", dependencies=dependencies)
+@get("/booking/doctors/{doctor_id:uuid}", name="booking-doctor", dependencies=dependencies)
 async def doctor_page(
-    request: Request[Any, Any, Any],
-    doctor_id: FromPath[str],
+    request: HTMXRequest,
+    doctor_id: FromPath[UUID],
     timetable_service: NamedDependency[TimetableService],
     day: FromQuery[str | None] = None,
 ) -> Template:
     """A doctor: what they treat, and their sessions day by day."""
     doctor = await timetable_service.doctor(doctor_id)
     context = await _day_context(
-        timetable_service, day, base_url=f"/booking/doctors/{doctor.id}", doctor_id=doctor.id
+        timetable_service,
+        day,
+        base_url=request.app.route_reverse("booking-doctor", doctor_id=doctor.id),
+        doctor_id=doctor.id,
     )
     context["doctor"] = doctor
     if fragment_for(request, "day-panel"):
@@ -124,12 +132,13 @@ async def doctor_page(
     return Template("booking/doctor.html", context=context)
 
 
-@get("/booking/sessions/{schedule_id:str}", name="booking-session", dependencies=dependencies)
+@get("/booking/sessions/{schedule_id:uuid}", name="booking-session", dependencies=dependencies)
 async def session_page(
     request: Request[Any, Any, Any],
-    schedule_id: FromPath[str],
+    schedule_id: FromPath[UUID],
     timetable_service: NamedDependency[TimetableService],
     patient_service: NamedDependency[PatientService],
+    booking_settings: NamedDependency[BookingSettings],
 ) -> Template:
     """Every time slot of a session with places left; the waitlist when all are taken."""
     choice = await timetable_service.session_of(schedule_id)
@@ -142,7 +151,7 @@ async def session_page(
             "is_open": timetable_service.is_open(choice.schedule),
             "family": family,
             "chosen_patient": chosen_patient(request, family),
-            "hold_minutes": request.app.state.settings.booking.waitlist_hold_minutes,
+            "hold_minutes": booking_settings.waitlist_hold_minutes,
             "opens_at": timetable_service.release_moment(choice.schedule.day),
             "nearest": await nearest_when_full(timetable_service, choice),
             "form": FormState(),

@@ -8,10 +8,14 @@ from typing import Any
 
 from advanced_alchemy.types import GUID
 from alembic import context
+from sqlalchemy import Table, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from portal.db.base import load_models, metadata
+from portal.app import load_models
+from portal.db.base import metadata
 from portal.db.engine import create_engine
+from portal.db.migrate import keep_binary_type
 from portal.settings import DatabaseSettings
 
 load_models()
@@ -38,18 +42,56 @@ def _compare_type(
 
 
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
     context.configure(
         connection=connection,
         target_metadata=metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
+        # SQLite can roll DDL back too: one transaction for the whole upgrade, so a migration
+        # that fails (or the foreign key check below) leaves the database where it was.
+        transactional_ddl=True,
         compare_type=_compare_type,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    if sqlite:
+        event.listen(Table, "column_reflect", keep_binary_type)
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                _check_foreign_keys(connection)
+    finally:
+        if sqlite:
+            event.remove(Table, "column_reflect", keep_binary_type)
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """Refuse to commit migrations that left a row pointing at nothing (SQLite checks no
+    foreign keys while migrating, see ``_without_foreign_keys``)."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"migrations left rows that point at missing rows: {broken[:10]}")
+
+
+def _without_foreign_keys(engine: AsyncEngine) -> None:
+    """SQLite: no foreign key actions while migrating.
+
+    A batch migration copies a table, drops the original and renames the copy. With foreign keys
+    on, dropping ``patient`` first deletes its rows, and every ``ON DELETE CASCADE`` then deletes
+    the family links and cards that point at them: the upgrade would quietly lose data. The
+    pragma only takes effect outside a transaction, so it is set as each connection opens
+    (after the engine's own ``foreign_keys=ON``)."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=OFF")
+        cursor.close()
 
 
 async def _run_async() -> None:
     engine = create_engine(_settings())
+    if engine.dialect.name == "sqlite":
+        _without_foreign_keys(engine)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()

@@ -114,7 +114,7 @@ def stranger(client: PortalClient, number: int) -> tuple[str, str]:
         account = Account(phone=phone)
         db.add(account)
         await db.flush()
-        member = await PatientService(session=db).add_member(
+        member = await PatientService(db, client.app.state.events).add_member(
             account.id,
             name=f"赵{'建国民安'[number % 4]}{number}",
             id_number=id_number(date(1950, 1, 1), 100 + number),
@@ -127,8 +127,11 @@ def stranger(client: PortalClient, number: int) -> tuple[str, str]:
     return client.db(work)
 
 
-def stranger_books(client: PortalClient, slot: str, number: int = 1) -> str:
-    """Another family books a place (through the service, as a concurrent patient would)."""
+def stranger_books(
+    client: PortalClient, slot: str, number: int = 1, *, in_this_process: bool = False
+) -> str:
+    """Another family books a place (through the service, as a concurrent patient would: in
+    another app process unless ``in_this_process``, whose readings of full slots it updates)."""
     from uuid import UUID
 
     from portal.booking.services import BookingService
@@ -137,7 +140,12 @@ def stranger_books(client: PortalClient, slot: str, number: int = 1) -> str:
     state = client.app.state
 
     async def work(db: Any) -> str:
-        service = BookingService(db, settings=state.settings.booking, clock=state.clock)
+        service = BookingService(
+            db,
+            settings=state.settings.booking,
+            clock=state.clock,
+            full_slots=state.full_slot_readings if in_this_process else None,
+        )
         appointment = await service.book_slot(
             account_id=UUID(account_id), patient_id=UUID(patient), slot_id=UUID(slot)
         )

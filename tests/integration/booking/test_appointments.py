@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import update
 
 from portal.booking.models import Appointment
-from portal.clock import FrozenClock
+from portal.core.clock import FrozenClock
 from tests.integration.booking.conftest import appointment_id_of, book
 from tests.support.booking import slot_ids
 from tests.support.client import PortalClient

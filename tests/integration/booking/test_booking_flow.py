@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import select
 
+from portal.booking.fullness import MAX_AGE_SECONDS
 from portal.booking.models import Appointment, Slot
 from portal.payments.models import Bill
 from tests.integration.booking.conftest import appointment_id_of, book, stranger_books
@@ -70,6 +72,53 @@ def test_a_full_slot_gets_the_full_page_with_the_nearest_free_times(
     # The same page answers a confirmation link to the full slot.
     page = client.get(f"/booking/confirm?slot={first}")
     assert 'data-outcome="full"' in page.text
+
+
+def test_the_nearest_free_times_follow_the_bookings_made_meanwhile(
+    client: PortalClient, family: dict[str, str]
+) -> None:
+    """The full page's reading of a slot is shared for up to a second per process: a booking
+    through this process drops it at once, one through another shows within the second."""
+    first, second, third, *_ = slot_ids(client, "CARD-1201-AM")
+    appointment_id_of(book(client, first, family["self"]))
+    stranger_books(client, first)
+    assert f"?slot={second}" in book(client, first, family["mother"]).text
+    stranger_books(client, second, 2, in_this_process=True)
+    stranger_books(client, second, 3, in_this_process=True)
+    page = book(client, first, family["mother"]).text
+    assert f"?slot={second}" not in page and f"?slot={third}" in page
+    stranger_books(client, third, 4)  # in another process: this one hears nothing of it
+    stranger_books(client, third, 5)
+    time.sleep(MAX_AGE_SECONDS)
+    page = book(client, first, family["mother"]).text
+    assert f"?slot={third}" not in page and f"?slot={second}" not in page
+    assert 'data-outcome="full"' in page
+
+
+def test_a_request_hands_back_its_connection_before_waiting_for_a_shared_reading(
+    client: PortalClient, family: dict[str, str]
+) -> None:
+    """A crowd each holding a connection while waiting for a reading that needs one more would
+    empty the pool: the request's own transaction ends first."""
+    from uuid import UUID
+
+    from portal.booking.fullness import FullSlotReadings
+    from portal.booking.timetable import TimetableService
+
+    first = slot_ids(client, "CARD-1201-AM")[0]
+    state = client.app.state
+
+    async def work(db: Any) -> tuple[bool, bool]:
+        timetable = TimetableService(
+            db, settings=state.settings.booking, clock=state.clock, full_slots=FullSlotReadings()
+        )
+        await timetable.slot(UUID(first), fresh=True)
+        before = db.in_transaction()
+        full = await timetable.full_slot(UUID(first))
+        assert str(full.slot.id) == first
+        return before, db.in_transaction()
+
+    assert client.db(work) == (True, False)
 
 
 def test_who_is_booked_must_be_chosen(client: PortalClient, family: dict[str, str]) -> None:

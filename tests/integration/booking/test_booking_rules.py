@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from sqlalchemy import func, select, update
 
 from portal.booking.models import Appointment, Slot
-from portal.booking.services import BookingService
+from portal.booking.noshows import NoShowService
+from portal.booking.visits import VisitService
 from portal.booking.waitlist import WaitlistService
-from portal.clock import FrozenClock
+from portal.core.clock import FrozenClock
 from portal.payments.models import Bill
 from tests.conftest import SHANGHAI
 from tests.integration.booking.conftest import (
@@ -94,6 +95,30 @@ def test_one_appointment_per_patient_per_department_per_day(
     # Another family member may; and the same patient may see another department that day.
     appointment_id_of(book(client, afternoon[0], family["self"]))
     appointment_id_of(book(client, slot_ids(client, "ENDO-1201-AM")[0], family["mother"]))
+
+
+def test_booking_the_same_place_again_answers_with_the_same_appointment(
+    client: PortalClient, family: dict[str, str]
+) -> None:
+    """A second tap, or a retry after the answer was lost (a dropped connection, a server
+    restart): the patient's own place is neither "already booked" nor "full", and not taken
+    twice. The slot is full after the first booking and a stranger's."""
+    slot = slot_ids(client, "CARD-1201-AM")[0]  # two places
+    first = appointment_id_of(book(client, slot, family["mother"]))
+    assert appointment_id_of(book(client, slot, family["mother"])) == first
+    stranger_books(client, slot)
+    assert appointment_id_of(book(client, slot, family["mother"])) == first
+    assert book(client, slot, family["self"]).status_code == 409  # full for anyone else
+
+    async def state(db: Any) -> tuple[int, int, int]:
+        booked = await db.scalar(select(Slot.booked).where(Slot.id == UUID(slot)))
+        appointments = await db.scalar(
+            select(func.count()).select_from(Appointment).where(Appointment.slot_id == UUID(slot))
+        )
+        bills = await db.scalar(select(func.count()).select_from(Bill))
+        return int(booked), int(appointments), int(bills)
+
+    assert client.db(state) == (2, 2, 2)
 
 
 def test_a_cancelled_appointment_frees_the_day_for_the_department(
@@ -201,8 +226,7 @@ def record_no_shows(client: PortalClient) -> int:
     state = client.app.state
 
     async def work(db: Any) -> int:
-        service = BookingService(db, settings=state.settings.booking, clock=state.clock)
-        return await service.record_no_shows()
+        return await NoShowService(db, clock=state.clock).record_no_shows()
 
     return client.db(work)
 
@@ -232,10 +256,11 @@ def test_a_checked_in_patient_is_not_a_no_show(
     state = client.app.state
 
     async def check_in(db: Any) -> str:
-        service = BookingService(db, settings=state.settings.booking, clock=state.clock)
-        from uuid import UUID
-
-        return (await service.check_in(UUID(appointment))).status
+        checked_in = await VisitService(db, clock=state.clock).mark_checked_in(
+            UUID(appointment), state.clock.now()
+        )
+        await db.commit()
+        return checked_in.status
 
     assert client.db(check_in) == "checked_in"
     at(clock, 11, 25, 9, 0)

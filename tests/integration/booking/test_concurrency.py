@@ -8,84 +8,31 @@ jar, a CSRF token and a session, and logs in through the real pages.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
 from sqlalchemy import func, select
 
+from harness import crowd as surge
 from portal.booking.models import Appointment, ReturnedPlace, Slot, WaitlistEntry
-from tests.support import aio, surge
-from tests.support.databases import postgres_base_url, redis_url
-from tests.support.server import LiveServer, prepare_database
+from tests.support import aio
+from tests.support.live_servers import KINDS, Live, live_servers
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("live-booking")]
 
 
-@dataclass
-class Live:
-    """One or more server processes on one database (and Redis between them when several)."""
-
-    servers: list[LiveServer]
-    database_url: str
-
-    def url_for(self, n: int) -> str:
-        return self.servers[n % len(self.servers)].url
-
-
-@pytest.fixture(
-    scope="module",
-    params=[
-        "sqlite",
-        pytest.param("postgres", marks=pytest.mark.postgres),
-        pytest.param("postgres-2-processes", marks=[pytest.mark.postgres, pytest.mark.redis]),
-    ],
-)
+@pytest.fixture(scope="module", params=KINDS)
 def live(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, worker_id: str
 ) -> Iterator[Live]:
     """A migrated, empty database and a server on it (two servers and Redis for the last),
     shared by this module's tests: each uses sessions and patients of its own."""
-    redis = None
-    tmp_path = tmp_path_factory.mktemp("live")
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}"
-    else:
-        base = postgres_base_url()
-        if base is None:
-            pytest.skip("PostgreSQL: PORTAL_TEST_POSTGRES_URL is not set")
-        if request.param.endswith("processes"):
-            redis = redis_url()
-            if redis is None:
-                pytest.skip("Redis: PORTAL_TEST_REDIS_URL is not set")
-            # A Redis database of our own: no other test's rate-limit counters.
-            redis = redis.rsplit("/", 1)[0] + "/13" if redis.count("/") > 2 else redis + "/13"
-        checkout = hashlib.sha1(str(Path(__file__).resolve()).encode()).hexdigest()[:6]
-        url = aio.run(surge.fresh_postgres(base, f"ymt_live_{worker_id}_{checkout}"))
-    prepare_database(url, seed=False, **surge.SERVER_ENV)
-    count = 2 if request.param.endswith("processes") else 1
-    servers = [
-        LiveServer(
-            url,
-            redis_url=redis,
-            log_path=tmp_path / f"server{n}.log",
-            extra_env=surge.SERVER_ENV,
-        )
-        for n in range(count)
-    ]
-    try:
-        for server in servers:
-            server.start()
-        yield Live(servers, url)
-    finally:
-        for server in servers:
-            server.stop()
+    with live_servers(request.param, tmp_path_factory.mktemp("live"), f"{worker_id}_booking") as on:
+        yield on
 
 
 def outcomes(results: list[surge.Timed]) -> Counter[str]:

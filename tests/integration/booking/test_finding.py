@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from portal.booking.models import Appointment, Department, Doctor
-from portal.clock import FrozenClock
+from portal.core.clock import FrozenClock
 from tests.integration.booking.conftest import appointment_id_of, book
 from tests.support.booking import slot_ids
 from tests.support.client import PortalClient

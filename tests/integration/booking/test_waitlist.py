@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.booking.models import Appointment, ReturnedPlace, Slot, WaitlistEntry
-from portal.clock import FrozenClock
+from portal.core.clock import FrozenClock
 from portal.messaging.models import OutboxMessage
 from tests.integration.booking.conftest import (
     appointment_id_of,

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
-from portal.touchpoints import Role, Touchpoint
+from portal.core.touchpoints import Role, Touchpoint
 from tests.support.cards import card_of, live_code, make_api_client, make_staff, staff_login
 from tests.support.client import PortalClient
 from tests.support.people import MOTHER, SELF
@@ -145,7 +145,9 @@ def test_the_api_needs_a_valid_token_with_the_desks_scope(family: PortalClient) 
     assert forbidden.status_code == 403 and forbidden.headers["content-type"].startswith(
         "application/json"
     )
-    assert api_scan(family, token, card.card_number, "nowhere").status_code == 400
+    unknown_desk = api_scan(family, token, card.card_number, "nowhere")
+    assert unknown_desk.status_code == 422
+    assert unknown_desk.json()["errors"][0]["field"] == "touchpoint"
     assert not [e for e in audit(family) if e.action == "scan"]
 
 

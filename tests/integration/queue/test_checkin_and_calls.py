@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from portal.booking.models import CHECKED_IN, COMPLETED, Appointment
-from portal.queue.models import Queue
 from tests.support.client import PortalClient
 from tests.support.people import id_number
 from tests.support.queue import (
     add_patient,
+    appointment_status,
     as_doctor,
     as_nurse,
     book,
+    queue_id,
     scan_in,
     tickets,
     todays_clinic,
@@ -45,24 +43,13 @@ def ticket_number(page: str) -> str:
     return match.group(1)
 
 
-def queue_id(client: PortalClient) -> str:
-    async def work(db: Any) -> str:
-        return str(await db.scalar(select(Queue.id)))
-
-    return client.db(work)
-
-
 def test_scanning_at_triage_checks_in_with_a_department_number(clinic: PortalClient) -> None:
     book(clinic, YOUNG[0], 4)  # 09:00
     as_nurse(clinic)
     page = scan_in(clinic, YOUNG[0]).text
     assert ticket_number(page) == "A001"
     assert "305 诊室" in page and "0" in page
-
-    async def status(db: Any) -> str:
-        return str(await db.scalar(select(Appointment.status)))
-
-    assert clinic.db(status) == CHECKED_IN
+    assert appointment_status(clinic) == "checked_in"
 
 
 def test_scanning_twice_gives_the_same_ticket(clinic: PortalClient) -> None:
@@ -146,11 +133,7 @@ def test_calling_again_done_and_completing_the_appointment(clinic: PortalClient)
     assert tickets(clinic)[0].call_count == 2
     clinic.submit(f"/staff/console/{qid}/done", {"ticket": str(ticket.id)})
     assert tickets(clinic)[0].status == "done"
-
-    async def status(db: Any) -> str:
-        return str(await db.scalar(select(Appointment.status)))
-
-    assert clinic.db(status) == COMPLETED
+    assert appointment_status(clinic) == "completed"
 
 
 def test_no_appointment_today_is_said_plainly(clinic: PortalClient) -> None:
@@ -163,7 +146,7 @@ def test_no_appointment_today_is_said_plainly(clinic: PortalClient) -> None:
 def test_a_pharmacist_cannot_call_patients_and_a_patient_cannot_open_the_console(
     clinic: PortalClient,
 ) -> None:
-    from portal.touchpoints import Role, Touchpoint
+    from portal.core.touchpoints import Role, Touchpoint
     from tests.support.cards import make_staff, staff_login
 
     book(clinic, YOUNG[0], 4)
@@ -178,3 +161,19 @@ def test_a_pharmacist_cannot_call_patients_and_a_patient_cannot_open_the_console
     clinic.submit("/staff/logout")
     response = clinic.get(f"/staff/console/{qid}", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/staff/login")
+
+
+def test_an_out_of_date_console_without_javascript_goes_back_to_the_console(
+    clinic: PortalClient,
+) -> None:
+    """A doctor's screen showed nobody with him, but a colleague's click called A001 meanwhile:
+    the plain form post is refused by the rule and lands back on the console, not on a 500."""
+    book(clinic, YOUNG[0], 4)
+    as_nurse(clinic)
+    scan_in(clinic, YOUNG[0])
+    as_doctor(clinic)
+    qid = queue_id(clinic)
+    clinic.submit(f"/staff/console/{qid}/next")  # A001 is called from another screen
+    response = clinic.submit(f"/staff/console/{qid}/next", {"current": ""})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/staff/console/{qid}"

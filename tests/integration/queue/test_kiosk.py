@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
-from portal.touchpoints import Role, Touchpoint
+from portal.core.touchpoints import Role, Touchpoint
 from tests.conftest import StillClock
-from tests.support.cards import card_of, live_code, make_staff, staff_login
+from tests.support.cards import card_of, deactivate_staff, live_code, make_staff, staff_login
 from tests.support.client import PortalClient
 from tests.support.people import id_number
 from tests.support.queue import add_patient, as_nurse, book, tickets, todays_clinic
@@ -159,14 +159,7 @@ def test_done_changes_nothing_outside_a_kiosk(clinic: PortalClient) -> None:
 
 
 def test_a_kiosk_ends_with_the_account_of_the_nurse_who_set_it_up(kiosk: PortalClient) -> None:
-    from portal.staff.models import Staff
-
-    async def deactivate(db: Any) -> None:
-        staff = await db.scalar(select(Staff).where(Staff.username == "nurse"))
-        staff.active = False
-        await db.commit()
-
-    kiosk.db(deactivate)
+    deactivate_staff(kiosk, "nurse")
     assert kiosk.get("/kiosk").status_code == 403
 
 

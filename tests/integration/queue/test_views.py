@@ -7,13 +7,19 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from portal.booking.models import CHECKED_IN, NO_SHOW, Appointment
-from portal.queue.models import Queue
 from tests.support.client import PortalClient
 from tests.support.people import id_number
-from tests.support.queue import add_patient, as_doctor, as_nurse, book, scan_in, todays_clinic
+from tests.support.queue import (
+    add_patient,
+    appointment_status,
+    as_doctor,
+    as_nurse,
+    book,
+    queue_id,
+    scan_in,
+    todays_clinic,
+)
 
 PEOPLE = [
     ("李静", id_number(date(1976, 5, 12), 42)),
@@ -36,13 +42,6 @@ def day(client: PortalClient) -> PortalClient:
     for name, _number in PEOPLE:
         scan_in(client, name)
     return client
-
-
-def queue_id(client: PortalClient) -> str:
-    async def work(db: Any) -> str:
-        return str(await db.scalar(select(Queue.id)))
-
-    return client.db(work)
 
 
 def test_the_phone_shows_people_ahead_and_an_estimate(day: PortalClient) -> None:
@@ -89,6 +88,25 @@ def test_status_polling_answers_304_until_something_changes(day: PortalClient) -
     assert changed.status_code == 200 and changed.headers["etag"] != etag
 
 
+def test_status_polling_without_a_login_is_refused_like_any_patient_page(
+    day: PortalClient,
+) -> None:
+    day.submit("/staff/logout")
+    day.submit("/logout")
+    for headers in ({}, {"HX-Request": "true"}):
+        status = day.get("/queue/status", headers=headers, follow_redirects=False)
+        page = day.get("/queue", headers=headers, follow_redirects=False)
+        assert status.status_code == page.status_code and status.status_code in (204, 303)
+        for name in ("location", "hx-redirect"):
+            assert status.headers.get(name) == (
+                page.headers[name].replace("/queue", "/queue/status")
+                if name in page.headers
+                else None
+            )
+        assert "etag" not in status.headers
+        assert "A00" not in status.text  # no ticket of anyone's
+
+
 def test_a_family_member_on_another_account_follows_the_same_ticket(
     day: PortalClient, clock: Any
 ) -> None:
@@ -129,7 +147,7 @@ def test_the_waiting_page_is_public_and_counts_each_department(day: PortalClient
 def test_a_no_show_is_recorded_at_the_end_of_the_slot_and_a_late_arrival_undoes_it(
     client: PortalClient,
 ) -> None:
-    from portal.booking.services import BookingService
+    from portal.booking.noshows import NoShowService
 
     todays_clinic(client)
     client.log_in("13700000001")
@@ -137,15 +155,9 @@ def test_a_no_show_is_recorded_at_the_end_of_the_slot_and_a_late_arrival_undoes_
     book(client, PEOPLE[0][0], 0)  # 08:00-08:15, and it is 09:00 already
 
     async def record(db: Any) -> int:
-        service = BookingService(
-            db, settings=client.app.state.settings.booking, clock=client.app.state.clock
-        )
-        return await service.record_no_shows()
+        return await NoShowService(db, clock=client.app.state.clock).record_no_shows()
 
-    async def status(db: Any) -> str:
-        return str(await db.scalar(select(Appointment.status)))
-
-    assert client.db(record) == 1 and client.db(status) == NO_SHOW
+    assert client.db(record) == 1 and appointment_status(client) == "no_show"
     as_nurse(client)
     page = scan_in(client, PEOPLE[0][0]).text
-    assert "A001" in page and client.db(status) == CHECKED_IN
+    assert "A001" in page and appointment_status(client) == "checked_in"

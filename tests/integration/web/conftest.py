@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from portal.app import create_app
-from portal.clock import FrozenClock
+from portal.core.clock import FrozenClock
 from portal.settings import AppSettings, DatabaseSettings, LoginSettings, RedisSettings, Settings
 from tests.support.client import PortalClient
 
@@ -24,7 +24,7 @@ class CapturingSender:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
 
-    async def send(self, session: Any, phone: str, body: str) -> None:
+    async def send(self, phone: str, body: str) -> None:
         self.sent.append((phone, body))
 
     def latest_code(self, phone: str) -> str:
@@ -61,6 +61,7 @@ def app_client(
                 login = {
                     "sms_sender": "http",
                     "sms_gateway_url": "https://sms.invalid/send",
+                    "sms_gateway_token": "web-tests-gateway-token",
                     **login,
                 }
             settings = Settings(

@@ -106,6 +106,25 @@ def test_the_404_page_for_an_unknown_path_still_knows_who_is_logged_in(
     assert '<html lang="en"' in page
 
 
+def test_a_malformed_id_in_an_address_is_the_404_in_the_accounts_language(
+    client: PortalClient, clock: Any
+) -> None:
+    """Litestar answers a path whose id is no UUID before any route runs (so before the session
+    is read): the account's language reaches that page through the cookie set at login."""
+    client.cookies.set("ymt_lang", "en")
+    client.log_in("13700000001")
+    client.submit("/logout")
+    client.cookies.clear()  # a fresh browser: the language lives on the account
+    clock.advance(seconds=61)  # a new code may be asked for once a minute
+    client.log_in("13700000001")
+    for path in ("/patients/not-an-id/edit", "/patients/1%20OR%201=1/remove", "/ecard?patient=x"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert '<html lang="en"' in response.text, path
+        assert "We could not find this page" in response.text, path
+        assert_no_internals(response.text)
+
+
 @pytest.mark.parametrize(
     "status",
     [
@@ -145,6 +164,25 @@ def test_an_htmx_request_that_needs_login_is_sent_to_the_login_page(
     response = client.get("/patients", headers={"hx-request": "true"}, follow_redirects=False)
     assert response.status_code == 204
     assert response.headers["hx-redirect"] == "/login?next=/patients"
+
+
+@pytest.mark.parametrize("address", ["http://[abc", "http://[::1/x", "//[/patients"])
+def test_an_address_the_browser_sent_that_cannot_be_read_changes_nothing(
+    client: PortalClient, address: str
+) -> None:
+    """Referer and HX-Current-URL are only hints (where to come back to): one that is not a URL
+    at all reads as absent, never as a 500 (the form fuzzer found both)."""
+    client.cookies.set("ymt_lang", "en")
+    response = client.get(
+        "/patients",
+        headers={"hx-request": "true", "hx-current-url": address},
+        follow_redirects=False,
+    )
+    assert response.status_code == 204
+    assert response.headers["hx-redirect"] == "/login?next=/patients"
+    response = client.submit("/login/code", {"phone": "123"}, headers={"referer": address})
+    assert response.status_code == 400
+    assert "11-digit mobile phone number" in response.text
 
 
 # -- the API speaks JSON ----------------------------------------------------------------------

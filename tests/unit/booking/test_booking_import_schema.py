@@ -18,7 +18,7 @@ def test_a_session_range_is_cut_into_slots() -> None:
         doctor="D",
         date=date(2026, 12, 1),
         period="morning",
-        fee=Decimal("50"),
+        fee="50",
         start="08:00",
         end="09:10",
         slot_minutes=15,
@@ -40,7 +40,7 @@ def test_a_session_needs_slots_or_a_range() -> None:
         doctor="D",
         date=date(2026, 12, 1),
         period="morning",
-        fee=Decimal("50"),
+        fee="50",
     )
     with pytest.raises(ImportRefused):
         session_slots(item)
@@ -63,6 +63,9 @@ def test_fees_become_whole_fen(fee: object, cents: int) -> None:
         b'{"surprise": []}',
         b'{"sessions": [{"code": "S", "doctor": "D", "date": "2026-12-01", "period": "morning", '
         b'"fee": 1, "start": "8:00"}]}',
+        b'{"sessions": [{"code": "S", "doctor": "D", "date": "2026-12-01", "period": "morning", '
+        b'"fee": "NaN"}]}',
+        b'{"departments": [{"code": "C", "name": "a\\u0000b"}]}',
     ],
 )
 def test_malformed_timetables_are_refused(document: bytes) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from portal.booking.labels import period_label, places_left, title_label
-from portal.web.i18n import use_locale
+from portal.core.i18n import use_locale
 
 
 def test_places_left_in_chinese_words() -> None:

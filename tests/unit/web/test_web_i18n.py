@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal.web.i18n import (
+from portal.core.i18n import (
     format_clock,
     format_day,
     format_full_date,

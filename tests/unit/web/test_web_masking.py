@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.web.masking import mask_id_number, mask_name, mask_phone
+from portal.core.masking import mask_id_number, mask_name, mask_phone
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,6 @@
+"""The lobby kiosk's declaration (see portal/web/feature.py)."""
+
+from portal.kiosk.controllers import route_handlers
+from portal.web.feature import Feature
+
+feature = Feature(name="kiosk", route_handlers=route_handlers)
