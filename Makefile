@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PYTEST_WORKERS ?= 2
 BABEL := .venv/bin/pybabel
 
-.PHONY: help install run serve test test-fast lint bench i18n i18n-check i18n-compile migrate seed migration check-migrations browser-deps clean
+.PHONY: help install run serve test test-fast lint lighthouse bench i18n i18n-check i18n-compile migrate seed migration check-migrations browser-deps clean
 
 help: ## List every target with one line each
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -51,15 +51,19 @@ browser-deps: ## Install Debian's Chromium and CJK fonts for the browser tests (
 test: install ## Run the whole suite (unit, integration, browser; PostgreSQL and Redis when their URLs are set)
 	@[ -n "$$PORTAL_TEST_POSTGRES_URL" ] || echo "note: PORTAL_TEST_POSTGRES_URL is not set: PostgreSQL tests will be skipped"
 	@[ -n "$$PORTAL_TEST_REDIS_URL" ] || echo "note: PORTAL_TEST_REDIS_URL is not set: Redis tests will be skipped"
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15
 
 test-fast: install ## Unit and integration tests only (no browser)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -m "not browser"
 
-lint: install ## ruff and mypy
-	.venv/bin/ruff check portal ecard tests bench
-	.venv/bin/ruff format --check portal ecard tests bench
-	.venv/bin/mypy portal ecard
+lint: install ## ruff, mypy and the layering contracts (import-linter)
+	.venv/bin/ruff check portal ecard tests bench harness architecture
+	.venv/bin/ruff format --check portal ecard tests bench harness architecture
+	.venv/bin/mypy portal ecard architecture
+	.venv/bin/lint-imports
+
+lighthouse: install ## Lighthouse scores (mobile) of the elder home, the card, a booking session and the queue
+	$(PY) -m bench.lighthouse
 
 bench: install ## Benchmarks; figures go in docs/benchmarks.md
 	$(PY) -m bench
@@ -67,7 +71,7 @@ bench: install ## Benchmarks; figures go in docs/benchmarks.md
 i18n: .venv/.synced ## Extract messages, update every locale, compile
 	$(BABEL) extract --mapping-file i18n/babel.cfg --keywords lazy_gettext --omit-header --no-location --sort-output \
 		--output-file i18n/messages.pot --project Yimatong portal templates
-	$(BABEL) update --input-file i18n/messages.pot --output-dir i18n --domain messages --no-fuzzy-matching --ignore-obsolete
+	$(BABEL) update --input-file i18n/messages.pot --output-dir i18n --domain messages --no-fuzzy-matching --ignore-obsolete --width 100
 	$(PY) -m portal.web.catalogs fill-en
 	$(MAKE) i18n-compile
 

@@ -13,9 +13,13 @@ import sys
 import time
 
 SECTIONS = {
+    "pages": ("Pages against bare Litestar + Jinja", "bench.pages"),
+    "servers": ("uvicorn against granian", "bench.servers"),
+    "db-floor": ("What one database question costs", "bench.db_floor"),
     "ecard": ("E-card codes (render and verify)", "bench.ecard_bench"),
     "ecard-http": ("E-card code requests", "bench.ecard_http"),
     "booking": ("Booking: the release surge", "bench.booking_surge"),
+    "booking-answers": ("Booking: what each answer of the surge costs", "bench.booking_answers"),
     "queue-phones": ("Queue status: 3,000 phones polling", "bench.queue_phones"),
     "queue-scans": ("Scans per second at the triage desk", "bench.queue_scans"),
 }

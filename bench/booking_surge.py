@@ -12,7 +12,9 @@ Run it as a script::
     .venv/bin/python bench/booking_surge.py [--clients 500] [--places 100]
 
 or import it and call ``run()``. PostgreSQL runs when PORTAL_BENCH_POSTGRES_URL (or
-PORTAL_TEST_POSTGRES_URL) names a server; a database of its own is created there.
+PORTAL_TEST_POSTGRES_URL) names a server; a database of its own is created there. With Redis too
+(PORTAL_BENCH_REDIS_URL or PORTAL_TEST_REDIS_URL), a third row runs two server processes on
+PostgreSQL with Redis between them, the clients alternating between the two.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import os
 import random
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,9 +40,9 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from sqlalchemy import func, select
 
+from harness import crowd as surge
+from harness.server import LiveServer, prepare_database
 from portal.booking.models import Appointment, Slot
-from tests.support import surge
-from tests.support.server import LiveServer, prepare_database
 
 CLIENTS = 500
 PLACES = 100
@@ -80,8 +83,14 @@ async def _book_until_done(
 
 
 async def _surge(
-    server: LiveServer, url: str, release_at: datetime, clients: int, places: int, name: str
+    servers: list[LiveServer],
+    url: str,
+    release_at: datetime,
+    clients: int,
+    places: int,
+    name: str,
 ) -> dict[str, Any]:
+    server = servers[0]
     db = surge.Database(url)
     code = "SURGE"
     slots_needed = max(1, places // PLACES_PER_SLOT)
@@ -99,13 +108,16 @@ async def _surge(
         ),
     )
     slots = await surge.slot_ids(db, code)
-    crowd = await surge.patrons(server.url, db, await db.add_families(clients, sizes=(1,)))
+    crowd = await surge.patrons(
+        lambda n: servers[n % len(servers)].url, db, await db.add_families(clients, sizes=(1,))
+    )
     wait = (release_at - datetime.now(surge.SHANGHAI)).total_seconds()
     if wait < 0:
         await surge.close(crowd)
         await db.close()
         raise LeadTooShort(f"logging {clients} patients in took longer than the lead time")
     await asyncio.sleep(wait + 0.05)
+    profiler = start_profiler(server)
     rng = random.Random(20261124)
     latencies: list[float] = []
     started = time.perf_counter()
@@ -116,6 +128,8 @@ async def _surge(
     finally:
         await surge.close(crowd)
     seconds = time.perf_counter() - started
+    if profiler is not None:
+        profiler.wait()
     total: Counter[str] = Counter()
     for outcome in outcomes:
         total.update(outcome)
@@ -160,58 +174,120 @@ async def _surge(
     }
 
 
+def start_profiler(server: LiveServer) -> subprocess.Popen[bytes] | None:
+    """With BENCH_PROFILE=<file>, py-spy samples the server through the surge (collapsed stacks,
+    C frames included unless BENCH_PROFILE_NATIVE=0: ``python -m bench.profile --summarise
+    <file>`` reads them)."""
+    target = os.environ.get("BENCH_PROFILE")
+    if not target or server.process is None:
+        return None
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--pid",
+            str(server.process.pid),
+            "--duration",
+            os.environ.get("BENCH_PROFILE_SECONDS", "8"),
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+            *(["--native"] if os.environ.get("BENCH_PROFILE_NATIVE", "1") == "1" else []),
+            "--output",
+            target,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 class LeadTooShort(RuntimeError):
     """Everyone was not logged in before the release second (a busy machine): try again."""
 
 
 def _one(
-    fresh_database: Callable[[int], str], name: str, clients: int, places: int, log: Path
+    fresh_database: Callable[[int], str],
+    name: str,
+    clients: int,
+    places: int,
+    log: Path,
+    redis: str | None = None,
 ) -> dict[str, Any]:
     # Time to migrate, start, import and log everyone in before the release second; doubled
     # (on a fresh database) when a busy machine needs longer.
     lead = 30 + clients * 0.08
     for attempt in range(3):
         try:
-            return _attempt(fresh_database(attempt), name, clients, places, log, lead)
+            return _attempt(fresh_database(attempt), name, clients, places, log, lead, redis)
         except LeadTooShort:
             lead *= 2
     raise LeadTooShort(f"could not log {clients} patients in before the release second")
 
 
 def _attempt(
-    url: str, name: str, clients: int, places: int, log: Path, lead: float
+    url: str,
+    name: str,
+    clients: int,
+    places: int,
+    log: Path,
+    lead: float,
+    redis: str | None,
 ) -> dict[str, Any]:
+    """One process, or two with Redis between them when ``redis`` is given (clients alternate
+    between them, as a load balancer would send them)."""
     release_at = (datetime.now(surge.SHANGHAI) + timedelta(seconds=lead)).replace(microsecond=0)
     if release_at.date() != datetime.now(surge.SHANGHAI).date():
         raise RuntimeError("too close to midnight in Shanghai: run the surge again later")
     env = {**surge.SERVER_ENV, "PORTAL_BOOKING_RELEASE_TIME": release_at.strftime("%H:%M:%S")}
     prepare_database(url, seed=False, **env)
-    with LiveServer(url, log_path=log, extra_env=env) as server:
-        return asyncio.run(_surge(server, url, release_at, clients, places, name))
+    servers = [
+        LiveServer(url, redis_url=redis, log_path=log.with_suffix(f".{n}.log"), extra_env=env)
+        for n in range(2 if redis else 1)
+    ]
+    try:
+        for server in servers:
+            server.start()
+        return asyncio.run(_surge(servers, url, release_at, clients, places, name))
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def _redis_base() -> str | None:
+    return os.environ.get("PORTAL_BENCH_REDIS_URL") or os.environ.get("PORTAL_TEST_REDIS_URL")
 
 
 def run(clients: int = CLIENTS, places: int = PLACES) -> list[dict[str, Any]]:
-    """The surge on SQLite, and on PostgreSQL when a server is configured."""
+    """The surge on SQLite (one process), and on PostgreSQL when a server is configured: one
+    process, and two with Redis between them when Redis is configured too."""
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         rows.append(
             _one(
                 lambda n: f"sqlite+aiosqlite:///{tmp}/surge{n}.db",
-                "SQLite",
+                "SQLite, 1 process",
                 clients,
                 places,
                 Path(tmp) / "sqlite.log",
             )
         )
         base = _postgres_base()
+        redis = _redis_base()
+        postgres_runs: list[tuple[str, str, str | None]] = []
         if base:
+            postgres_runs.append(("PostgreSQL, 1 process", "postgres.log", None))
+            if redis:
+                postgres_runs.append(("PostgreSQL, 2 processes + Redis", "postgres2.log", redis))
+        for name, log, between in postgres_runs:
             rows.append(
                 _one(
-                    lambda n: asyncio.run(surge.fresh_postgres(base, "ymt_bench_surge")),
-                    "PostgreSQL",
+                    lambda n: asyncio.run(surge.fresh_postgres(str(base), "ymt_bench_surge")),
+                    name,
                     clients,
                     places,
-                    Path(tmp) / "postgres.log",
+                    Path(tmp) / log,
+                    between,
                 )
             )
     return rows
@@ -222,7 +298,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         f"{rows[0]['clients']} patients, each logged in with a session of their own, race for "
         f"{rows[0]['places']} places ({PLACES_PER_SLOT} per 15-minute slot) the second they are "
         f"released; on a full page each tries the nearest free time offered (up to {TRIES} tries). "
-        "One server process.",
+        "SQLite with one server process; PostgreSQL with one, and with two behind Redis.",
         "",
         "| database | booked | oversold | without a place | booking requests | full pages | "
         "errors | requests/s | p50 | p99 |",

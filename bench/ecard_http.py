@@ -18,7 +18,7 @@ if __package__ in (None, ""):
 import httpx
 
 from bench.http_load import hammer, log_in
-from tests.support.server import LiveServer, prepare_database
+from harness.server import LiveServer, prepare_database
 
 CLIENTS = 20
 SECONDS = 6.0

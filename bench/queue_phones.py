@@ -26,11 +26,12 @@ from bench.queue_setup import (
     add_patients,
     busy_morning,
     check_everyone_in,
+    cover_rooms,
     log_in_phones,
     log_in_staff,
     rows_markdown,
 )
-from portal.touchpoints import Role, Touchpoint
+from portal.core.touchpoints import Role, Touchpoint
 
 PHONES = int(os.environ.get("BENCH_QUEUE_PHONES", "3000"))
 PERIOD_S = 15.0
@@ -79,6 +80,7 @@ def run() -> list[dict[str, Any]]:
         doctor = asyncio.run(
             log_in_staff(morning, Role.DOCTOR, [Touchpoint.CLINIC], 1, "benchdoc")
         )[0]
+        asyncio.run(cover_rooms(morning, "benchdoc0", queue_ids))
         host, port = morning.host_port
         assert morning.server.process is not None
         pid = morning.server.process.pid

@@ -32,11 +32,11 @@ from bench.queue_setup import (
     log_in_staff,
     rows_markdown,
 )
-from portal.api.auth import create_client
+from harness.server import SERVER_SECRET
+from portal.api.services import create_client
 from portal.cards.keys import build_keyring
+from portal.core.touchpoints import Role, Touchpoint
 from portal.settings import AppSettings, Settings
-from portal.touchpoints import Role, Touchpoint
-from tests.support.server import SERVER_SECRET
 
 PATIENTS = int(os.environ.get("BENCH_QUEUE_SCAN_PATIENTS", "3000"))
 ALONE = int(os.environ.get("BENCH_QUEUE_SCANS_ALONE", "300"))

@@ -25,8 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import ecard
+from harness.live import LIFTED_LIMITS, SHANGHAI, clock_offset, morning
+from harness.server import LiveServer, prepare_database
 from portal.accounts.idnumber import make_id_number
 from portal.accounts.models import Account, AccountPatient, Patient
+from portal.app import load_models
 from portal.booking.imports import import_timetable
 from portal.booking.models import (
     BOOKED,
@@ -40,16 +43,23 @@ from portal.booking.models import (
 from portal.booking.schemas import SessionIn, TimetableImport
 from portal.booking.seed import DOCTORS
 from portal.cards.models import ECard
-from portal.db.base import load_models
+from portal.core.touchpoints import Role, Touchpoint
 from portal.db.engine import create_engine
 from portal.messaging.models import OutboxMessage
-from portal.queue.models import CALLED, DONE, ON_TIME, WAITING, Queue, Ticket, TicketCounter
+from portal.queue.models import (
+    CALLED,
+    DONE,
+    ON_TIME,
+    WAITING,
+    Queue,
+    QueueCover,
+    Ticket,
+    TicketCounter,
+)
 from portal.queue.services import PREFIXES
 from portal.settings import DatabaseSettings
+from portal.staff.models import Staff
 from portal.staff.services import StaffService
-from portal.touchpoints import Role, Touchpoint
-from tests.support.live import LIFTED_LIMITS, SHANGHAI, clock_offset, morning
-from tests.support.server import LiveServer, prepare_database
 
 ROOMS = 30
 LOG_DIR = os.environ.get("BENCH_SERVER_LOG_DIR")  # keep the server's log there (debugging)
@@ -100,7 +110,13 @@ def busy_morning(at: time) -> Iterator[Morning]:
         schedules = asyncio.run(_open_rooms(url, moment.date()))
         server = LiveServer(
             url,
-            extra_env={**LIFTED_LIMITS, "PORTAL_CLOCK_OFFSET_SECONDS": offset},
+            extra_env={
+                **LIFTED_LIMITS,
+                "PORTAL_CLOCK_OFFSET_SECONDS": offset,
+                # The morning is made with the clock already at ``at``: the no-show round would
+                # mark the earlier patients absent (one long write) before they are checked in.
+                "PORTAL_BOOKING_HOUSEKEEPING_SECONDS": "0",
+            },
             log_path=Path(LOG_DIR) / "queue-bench-server.log" if LOG_DIR else None,
         )
         with server:
@@ -108,7 +124,8 @@ def busy_morning(at: time) -> Iterator[Morning]:
 
 
 async def _open_rooms(url: str, day: date) -> list[Schedule]:
-    """One morning session (08:00–12:00, 15-minute slots of 30 places) for each of 30 doctors."""
+    """One morning session (08:00–12:00, 15-minute slots of 40 places) for each of 30 doctors:
+    room for the 15,000 phones of the largest queue-phones run (480 slots of 40)."""
     sessions = [
         SessionIn(
             code=f"BENCH-{code}",
@@ -120,7 +137,7 @@ async def _open_rooms(url: str, day: date) -> list[Schedule]:
             start="08:00",
             end="12:00",
             slot_minutes=15,
-            places_per_slot=30,
+            places_per_slot=40,
         )
         for index, (code, *_rest) in enumerate(DOCTORS[:ROOMS])
     ]
@@ -363,6 +380,23 @@ async def log_in_staff(
             cookie = f"ymt_session={client.cookies['ymt_session']}; ymt_csrf={csrf}"
             logged_in.append(StaffSession(cookie, csrf))
     return logged_in
+
+
+async def cover_rooms(morning: Morning, username: str, queue_ids: list[UUID]) -> None:
+    """Let one doctor's account call in every room, as a nurse's cover for each would (a doctor
+    otherwise runs only the queues of their own sessions)."""
+    async with morning.sessions() as sessions, sessions() as session:
+        doctor = (await session.scalars(select(Staff).where(Staff.username == username))).one()
+        for queue in await session.scalars(select(Queue).where(Queue.id.in_(queue_ids))):
+            session.add(
+                QueueCover(
+                    queue_id=queue.id,
+                    staff_id=doctor.id,
+                    day=queue.service_day,
+                    assigned_by="benchmark",
+                )
+            )
+        await session.commit()
 
 
 def rows_markdown(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
