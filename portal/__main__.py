@@ -71,6 +71,7 @@ def serve(host: str, port: int, workers: int, reload: bool, server: str) -> None
     if reload:  # editing: templates and static files are looked at on every page
         os.environ["PORTAL_RELOAD_TEMPLATES"] = "1"
     os.environ.setdefault("PORTAL_FREEZE_HEAP", "1")
+    os.environ["PORTAL_PROCESSES"] = str(workers)
     settings = get_settings()
     try:
         settings.check_exposure(host)

@@ -38,6 +38,7 @@ from portal.cards.keys import build_keyring
 from portal.core.clock import Clock
 from portal.core.events import EventBus
 from portal.db.engine import create_engine
+from portal.db.generations import ReadCache, watch_writes
 from portal.db.seed import seed
 from portal.home.feature import feature as home
 from portal.kiosk.feature import feature as kiosk
@@ -194,6 +195,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         exclude=["^/api/", "^/healthz$", "^/readyz$"],
     )
     db_sessions = async_sessionmaker(engine, expire_on_commit=False)
+    watch_writes()
     state = State(
         {
             "settings": settings,
@@ -208,6 +210,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "events": event_bus(FEATURES),
             "tiles": HomeTiles(tile for feature in FEATURES for tile in feature.tiles),
             "desk_actions": _desk_actions(FEATURES),
+            "read_cache": ReadCache(enabled=redis is None and settings.app.processes == 1),
         }
     )
 

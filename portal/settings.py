@@ -56,6 +56,10 @@ class AppSettings:
     access_log: bool = field(default_factory=lambda: _env_bool("PORTAL_ACCESS_LOG", False))
     """One log line per request from the server. Off by default: a proxy in front usually keeps
     its own, and a line per request costs more than a page's database work."""
+    processes: int = field(default_factory=lambda: _env_int("PORTAL_PROCESSES", 1))
+    """How many processes serve the site (``serve --workers`` sets it). With one and no Redis,
+    pages keep what they read between requests while its tables are unchanged
+    (portal/db/generations.py); with more, each process would miss the others' writes."""
     freeze_heap: bool = field(default_factory=lambda: _env_bool("PORTAL_FREEZE_HEAP", False))
     """Once started, move every object made while starting (models, routes, templates, the
     catalogs) out of the garbage collector's sight, so its full collections stop walking them

@@ -14,12 +14,15 @@ from portal.core.clock import Clock
 from portal.core.events import EventBus
 from portal.messaging.dependencies import sender_of
 from portal.settings import Settings
+from portal.web.dependencies import read_cache_of
 
 
 async def provide_patient_service(
-    db_session: NamedDependency[AsyncSession], events: NamedDependency[EventBus]
+    request: ASGIConnection[Any, Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    events: NamedDependency[EventBus],
 ) -> PatientService:
-    return PatientService(db_session, events)
+    return PatientService(db_session, events, read_cache_of(request))
 
 
 async def provide_account_service(db_session: NamedDependency[AsyncSession]) -> AccountService:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import ecard
 from portal.cards.services import CardService, ScanService
 from portal.core.clock import Clock
+from portal.web.dependencies import read_cache_of
 
 
 def keyring_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ecard.Keyring:
@@ -23,7 +24,7 @@ async def provide_card_service(
     db_session: NamedDependency[AsyncSession],
     clock: NamedDependency[Clock],
 ) -> CardService:
-    return CardService(db_session, keyring_of(request), clock)
+    return CardService(db_session, keyring_of(request), clock, read_cache_of(request))
 
 
 async def provide_scan_service(

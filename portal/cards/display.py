@@ -12,7 +12,7 @@ from portal.core.i18n import gettext as _
 
 async def card_context(card_service: CardService, member: FamilyMember) -> dict[str, Any]:
     """Everything the card shows: the live QR (rendered once per window), barcode, digits."""
-    card = await card_service.active_card(member.id)
+    card = await card_service.card_on_page(member.id)
     code = card_service.live_code(card)
     return {
         "member": member,

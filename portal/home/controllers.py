@@ -80,7 +80,7 @@ async def home(
         "family": [],
     }
     if shell.logged_in:
-        family = await patient_service.family_of(UUID(shell.account_id))
+        family = await patient_service.family_on_page(UUID(shell.account_id))
         context["family"] = family
         current = next((m for m in family if str(m.id) == shell.patient_id), None)
         if shell.elder and current is not None:

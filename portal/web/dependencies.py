@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.core.clock import Clock
 from portal.core.events import EventBus
+from portal.db.generations import ReadCache
 from portal.settings import Settings
 from portal.web.ratelimit import RateLimiter
 
@@ -42,6 +43,11 @@ def events_of(connection: Connection) -> EventBus:
 def db_sessions_of(connection: Connection) -> async_sessionmaker[AsyncSession]:
     """Sessions of their own for code that runs before a handler's session exists (guards)."""
     return cast(async_sessionmaker[AsyncSession], connection.app.state.db_sessions)
+
+
+def read_cache_of(connection: Connection) -> ReadCache:
+    """What pages may keep between requests (portal/db/generations.py)."""
+    return cast(ReadCache, connection.app.state.read_cache)
 
 
 def provide_settings(request: Connection) -> Settings:

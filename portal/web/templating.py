@@ -55,6 +55,19 @@ def static_url_function(watch_files: bool) -> Any:
 static_url = _static_url
 
 
+def icon_function(watch_files: bool) -> Any:
+    """``icon(name)``: an icon from the sprite, hidden from screen readers (the text beside it
+    says what it means). Made once per name unless the sprite is being edited."""
+    static = static_url_function(watch_files)
+
+    def icon(name: str) -> Markup:
+        return Markup(
+            '<svg class="icon" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>'
+        ).format(static("icons/sprite.svg"), name)
+
+    return icon if watch_files else lru_cache(maxsize=256)(icon)
+
+
 @pass_context
 def _shell(context: Context) -> Shell:
     return shell_of(context["request"])
@@ -177,6 +190,7 @@ def build_environment(
     )
     env.globals.update(
         static_url=static_url_function(development),
+        icon=icon_function(development),
         here=_here,
         shell=_shell,
         today=_today,

@@ -46,9 +46,16 @@ class HomeTiles:
             if tile.key in self.tiles:
                 raise ValueError(f"two features offer the home tile {tile.key!r}")
             self.tiles[tile.key] = tile
+        self._sort()
 
     def grouped(self) -> list[tuple[str, list[Tile]]]:
-        """Non-empty groups in the order patients think of them."""
+        """Non-empty groups in the order patients think of them (sorted once)."""
+        return self._grouped
+
+    def for_elders(self) -> list[Tile]:
+        return self._for_elders
+
+    def _sort(self) -> None:
         groups = []
         for group in GROUPS:
             members = sorted(
@@ -56,8 +63,6 @@ class HomeTiles:
             )
             if members:
                 groups.append((group, members))
-        return groups
-
-    def for_elders(self) -> list[Tile]:
+        self._grouped = groups
         ranked = [t for t in self.tiles.values() if t.elder_rank is not None]
-        return sorted(ranked, key=lambda t: (t.elder_rank, t.key))
+        self._for_elders = sorted(ranked, key=lambda t: (t.elder_rank, t.key))

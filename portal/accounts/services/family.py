@@ -23,6 +23,7 @@ from portal.core.errors import NotFound, RuleError
 from portal.core.events import EventBus
 from portal.core.i18n import gettext as _
 from portal.core.masking import mask_name, mask_phone
+from portal.db.generations import ReadCache
 from portal.db.transactions import begin_write
 
 
@@ -76,6 +77,10 @@ class FamilyMember:
         return age_on(self.patient.birth_date, today)
 
 
+FAMILY_TABLES = (AccountPatient.__tablename__, Patient.__tablename__)
+"""What a family reading is made from."""
+
+
 def _member(link: AccountPatient) -> FamilyMember:
     return FamilyMember(link.patient, Relationship.of(link.relationship_kind), link.id)
 
@@ -86,9 +91,15 @@ class PatientService:
 
     max_per_account = 5
 
-    def __init__(self, session: AsyncSession, events: EventBus | None = None) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        events: EventBus | None = None,
+        cache: ReadCache | None = None,
+    ) -> None:
         self.session = session
         self.events = events or EventBus()
+        self.cache = cache or ReadCache(enabled=False)
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -99,6 +110,17 @@ class PatientService:
             .order_by(AccountPatient.position, AccountPatient.created_at)
         )
         return [_member(link) for link in result.scalars()]
+
+    async def family_on_page(self, account_id: UUID) -> list[FamilyMember]:
+        """``family_of`` for a page that only shows it: kept between requests while the family's
+        tables are unchanged (portal/db/generations.py). Never for a decision that writes."""
+        return await self.cache.get(
+            ("family", account_id),
+            FAMILY_TABLES,
+            lambda: self.family_of(account_id),
+            self.session,
+            rows=lambda family: [member.patient for member in family],
+        )
 
     async def patient_ids_of(self, account_id: UUID) -> list[UUID]:
         """The ids of everyone this account manages, in the family's order."""

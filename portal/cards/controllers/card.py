@@ -40,7 +40,7 @@ async def _chosen_member(
     request: Request[Any, Any, Any], account_id: UUID, patients: PatientService, patient: str | None
 ) -> tuple[FamilyMember | None, list[FamilyMember]]:
     """The family member whose card to show: the one asked for, else the current patient."""
-    family = await patients.family_of(account_id)
+    family = await patients.family_on_page(account_id)
     wanted = named_id(patient)
     if wanted is not None:
         return await patients.member_of(account_id, wanted), family

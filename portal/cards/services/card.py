@@ -15,6 +15,7 @@ from portal.audit.services import record
 from portal.cards.models import ECard
 from portal.core.actor import Actor
 from portal.core.clock import Clock
+from portal.db.generations import ReadCache
 from portal.db.transactions import begin_write
 
 
@@ -49,10 +50,17 @@ class CardCode:
 class CardService:
     """The patient's side: their card, its live code, and reissue."""
 
-    def __init__(self, session: AsyncSession, keyring: ecard.Keyring, clock: Clock) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        keyring: ecard.Keyring,
+        clock: Clock,
+        cache: ReadCache | None = None,
+    ) -> None:
         self.session = session
         self.keyring = keyring
         self.clock = clock
+        self.cache = cache or ReadCache(enabled=False)
 
     async def active_card(self, patient_id: UUID) -> ECard:
         card = await self.session.scalar(
@@ -67,6 +75,17 @@ class CardService:
                 card = await issue_card(self.session, patient_id)
             await self.session.commit()
         return card
+
+    async def card_on_page(self, patient_id: UUID) -> ECard:
+        """``active_card`` for a page that only shows it: kept between requests while no card
+        has been issued, reissued or revoked (portal/db/generations.py)."""
+        return await self.cache.get(
+            ("card", patient_id),
+            (ECard.__tablename__,),
+            lambda: self.active_card(patient_id),
+            self.session,
+            rows=lambda card: [card],
+        )
 
     def live_code(self, card: ECard) -> CardCode:
         now = self.clock.now().timestamp()
