@@ -36,7 +36,7 @@ async def _list_context(
     waitlist: WaitlistService,
     patients: PatientService,
 ) -> dict[str, Any]:
-    family = await patients.family_of(account_id)
+    family = await patients.family_on_page(account_id)
     chosen = next((m for m in family if str(m.id) == patient), None) if patient else None
     if patient and chosen is None:
         await patients.member_of(account_id, patient)  # 404 for someone else's patient

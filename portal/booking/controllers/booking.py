@@ -41,7 +41,7 @@ async def _confirm_page(
     form: FormState,
     status: int = 200,
 ) -> Template:
-    family = await patients.family_of(account_id)
+    family = await patients.family_on_page(account_id)
     settings = timetable.settings
     return Template(
         "booking/confirm.html",
@@ -71,7 +71,7 @@ async def _full_page(
     """The same clear answer for a slot that was full and a race lost a moment ago."""
     full = await timetable.full_slot(slot_id)
     # The family is only needed to choose who waits; a surge's losers mostly get free times.
-    family = await patients.family_of(account_id) if full.session_full else []
+    family = await patients.family_on_page(account_id) if full.session_full else []
     return Template(
         "booking/full.html",
         context={

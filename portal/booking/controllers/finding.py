@@ -143,7 +143,7 @@ async def session_page(
     """Every time slot of a session with places left; the waitlist when all are taken."""
     choice = await timetable_service.session_of(schedule_id)
     shell = shell_of(request)
-    family = await patient_service.family_of(UUID(shell.account_id)) if shell.logged_in else []
+    family = await patient_service.family_on_page(UUID(shell.account_id)) if shell.logged_in else []
     return Template(
         "booking/session.html",
         context={
