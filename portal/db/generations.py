@@ -7,9 +7,11 @@ they touched are one generation older than before. A rolled-back write moves not
 
 ``ReadCache`` keeps a reading (an account's family, a patient's card) with the generations of
 the tables it was read from, taken *before* the read: a write committed while the reading was
-being made leaves it already out of date. A reading is used again only while none of its tables
-has moved on, and for at most ``max_age`` seconds (a write this process cannot see, from a
-command run beside the server, is seen within that time).
+being made leaves it already out of date. A reading made in a transaction that began before the
+latest such commit is not kept at all (SQLite reads the snapshot a transaction began with).
+A reading is used again only while none of its tables has moved on, and for at most ``max_age``
+seconds (a write this process cannot see, from a command run beside the server, is seen within
+that time).
 
 Only where one process serves the site: several processes cannot see each other's commits, so
 ``ReadCache.enabled`` is off whenever Redis is configured or the server runs more than one
@@ -32,6 +34,7 @@ from sqlalchemy.sql.elements import TextClause
 T = TypeVar("T")
 
 _WRITTEN = "portal_written_tables"
+_BEGAN_AFTER = "portal_began_after_commit"
 _EVERY_TABLE = "*"
 
 
@@ -41,11 +44,15 @@ class TableGenerations:
     def __init__(self) -> None:
         self._of: dict[str, int] = {}
         self._everything = 0
+        self.commits = 0
+        """How many commits have moved a generation on: a transaction that began before the
+        latest one may be reading a snapshot older than the generations say (SQLite)."""
 
     def of(self, tables: tuple[str, ...]) -> tuple[int, ...]:
         return (self._everything, *(self._of.get(table, 0) for table in tables))
 
     def move_on(self, tables: set[str]) -> None:
+        self.commits += 1
         if _EVERY_TABLE in tables:
             self._everything += 1
         for table in tables - {_EVERY_TABLE}:
@@ -84,6 +91,10 @@ def _after_soft_rollback(session: Session, previous: Any) -> None:
         session.info.pop(_WRITTEN, None)
 
 
+def _after_begin(session: Session, _transaction: Any, _connection: Any) -> None:
+    session.info[_BEGAN_AFTER] = GENERATIONS.commits
+
+
 def _after_commit(session: Session) -> None:
     written = session.info.pop(_WRITTEN, None)
     if written:
@@ -102,6 +113,7 @@ def watch_writes() -> None:
     event.listen(Session, "do_orm_execute", _on_execute)
     event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_soft_rollback", _after_soft_rollback)
+    event.listen(Session, "after_begin", _after_begin)
     _installed = True
 
 
@@ -113,7 +125,7 @@ class ReadCache:
         *,
         enabled: bool,
         max_age: float = 30.0,
-        size: int = 20_000,
+        size: int = 5_000,
         generations: TableGenerations = GENERATIONS,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -139,16 +151,19 @@ class ReadCache:
         nothing: what it sees may yet be rolled back. ``rows(value)`` names the ORM objects in
         a reading: they leave the session before they are kept, so nothing the session does
         later (a rollback expires what it holds) reaches a reading other requests share."""
-        if not self.enabled or session.sync_session.info.get(_WRITTEN):
+        if not self.enabled or _holds_writes(session):
             return await read()
         generation = self.generations.of(tables)
         kept = self._kept.get(key)
         now = self.monotonic()
         if kept is not None and kept[0] == generation and now - kept[1] <= self.max_age:
+            self._kept.move_to_end(key)
             self.hits += 1
             return cast(T, kept[2])
         self.misses += 1
         value = await read()
+        if _holds_writes(session) or not self._reads_the_latest(session):
+            return value
         for row in rows(value):
             if row in session:
                 session.expunge(row)
@@ -157,3 +172,17 @@ class ReadCache:
         while len(self._kept) > self.size:
             self._kept.popitem(last=False)
         return value
+
+    def _reads_the_latest(self, session: AsyncSession) -> bool:
+        """Whether ``session``'s transaction, if one is open, began after the latest commit that
+        moved a generation on: on SQLite a transaction reads the snapshot it began with, which
+        may be older than the generations taken just before the read."""
+        began = session.sync_session.info.get(_BEGAN_AFTER)
+        return not session.in_transaction() or began == self.generations.commits
+
+
+def _holds_writes(session: AsyncSession) -> bool:
+    """Written and not committed (flushed, or pending a flush): what this session sees may yet
+    be rolled back, and is not what other sessions see."""
+    sync = session.sync_session
+    return bool(sync.info.get(_WRITTEN) or sync.new or sync.dirty or sync.deleted)

@@ -136,10 +136,12 @@ class BakedTranslations(Extension):
                 baked = _baked(catalog.gettext(window[2].value))
                 if baked is not None:
                     line = window[0].lineno
-                    out += [
+                    out += [  # (“text”|safe): a call's result may be indexed or have methods
+                        Token(line, "lparen", "("),
                         Token(line, "string", baked),
                         Token(line, "pipe", "|"),
                         Token(line, "name", "safe"),
+                        Token(line, "rparen", ")"),
                     ]
                     i += 4
                     continue

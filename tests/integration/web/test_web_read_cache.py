@@ -144,3 +144,35 @@ def test_a_kept_reading_outlives_a_rollback_of_the_session_that_read_it(
 
     patient = client.db(read_then_roll_back)
     assert patient.name == SELF["name"]  # no DetachedInstanceError: nothing was expired
+
+
+def test_a_reading_from_a_snapshot_older_than_the_latest_commit_is_not_kept(
+    client: PortalClient,
+) -> None:
+    """A transaction opened before another session's commit may read the old rows (SQLite keeps
+    the snapshot it began with): what it reads is answered but never kept."""
+    _family_page(client)
+    sessions = client.app.state.db_sessions
+    cache = ReadCache(enabled=True)
+
+    def name_in(session: Any) -> Any:
+        async def read() -> str:
+            found = await session.scalars(select(Patient.name).where(Patient.id == patient_id))
+            return str(found.one())
+
+        return read
+
+    async def scenario() -> tuple[str, str]:
+        async with sessions() as early, sessions() as writer, sessions() as late:
+            await early.execute(select(Patient.id).limit(1))  # its transaction (snapshot) begins
+            await writer.execute(
+                update(Patient).where(Patient.id == patient_id).values(name="赵小明")
+            )
+            await writer.commit()
+            first = await cache.get("p", ("patient",), name_in(early), early)
+            again = await cache.get("p", ("patient",), name_in(late), late)
+            return first, again
+
+    patient_id = card_of(client, SELF["name"]).patient_id
+    first, again = client.blocking_portal.call(scenario)
+    assert again == "赵小明", f"the reading of an old snapshot ({first}) was kept"

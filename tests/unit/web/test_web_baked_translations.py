@@ -14,6 +14,7 @@ SOURCES = [
     '{% set names = {"visit": _("Visit"), "me": _("Me")} %}{{ names["visit"] }}/{{ names.me }}',
     '{{ _("Leave elder mode") if flag else _("Elder mode (large text)") }}',
     '{{ _("Home") | upper }}',
+    '{{ _("Home").upper() }}|{{ _("Home")[0] }}|{{ _("Home") ~ _("Me") }}',
     '{{ _("a %% of <b>") }}',  # no catalog entry: the msgid itself, markup kept, %% read as %
     '{{ _("Not a phrase with %(n)s", n="<i>") }}',  # with a variable: translated at render time
 ]
