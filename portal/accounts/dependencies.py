@@ -25,8 +25,10 @@ async def provide_patient_service(
     return PatientService(db_session, events, read_cache_of(request))
 
 
-async def provide_account_service(db_session: NamedDependency[AsyncSession]) -> AccountService:
-    return AccountService(db_session)
+async def provide_account_service(
+    request: ASGIConnection[Any, Any, Any, Any], db_session: NamedDependency[AsyncSession]
+) -> AccountService:
+    return AccountService(db_session, read_cache_of(request))
 
 
 async def provide_login_service(

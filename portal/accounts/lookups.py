@@ -13,7 +13,11 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts.models import Account, AccountPatient
+from portal.accounts.models import Account, AccountPatient, Patient
+
+FAMILY_TABLES = (AccountPatient.__tablename__, Patient.__tablename__)
+"""The tables a reading of an account's family (who they are, what they are called) comes from:
+a page that keeps such a reading (portal/db/generations.py) names them."""
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,12 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts.lookups import patient_ids_of
+from portal.accounts.lookups import FAMILY_TABLES, patient_ids_of
 from portal.booking import checks, rules
-from portal.booking.models import Appointment, Slot
+from portal.booking.models import Appointment, Department, Doctor, Schedule, Slot
 from portal.core.clock import Clock
 from portal.core.errors import NotFound
+from portal.db.generations import ReadCache
 from portal.payments.services import BillService
 from portal.settings import BookingSettings
 
@@ -34,13 +35,33 @@ class AppointmentLists:
     past: list[Appointment]
 
 
+APPOINTMENT_TABLES = (
+    Appointment.__tablename__,
+    Slot.__tablename__,
+    Schedule.__tablename__,
+    Doctor.__tablename__,
+    Department.__tablename__,
+    *FAMILY_TABLES,
+)
+"""What an account's appointment list is read from (an appointment with its slot, session,
+doctor, department and patient, for the account's family)."""
+
+
 class AppointmentService:
     """An account's appointments: the lists, one of them, its bill and its times."""
 
-    def __init__(self, session: AsyncSession, *, settings: BookingSettings, clock: Clock) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        settings: BookingSettings,
+        clock: Clock,
+        cache: ReadCache | None = None,
+    ) -> None:
         self.session = session
         self.settings = settings
         self.clock = clock
+        self.cache = cache or ReadCache(enabled=False)
         self.bills = BillService(session)
 
     # -- what an account sees --------------------------------------------------------------------
@@ -62,6 +83,27 @@ class AppointmentService:
         self, account_id: UUID, patient_id: UUID | None = None
     ) -> AppointmentLists:
         """Upcoming (soonest first) and past (latest first) appointments of the family."""
+        return self._split(await self._family_appointments(account_id, patient_id))
+
+    async def appointments_on_page(
+        self, account_id: UUID, patient_id: UUID | None = None
+    ) -> AppointmentLists:
+        """``appointments_of`` for a page that only shows them: the family's appointments are
+        kept between requests while their tables are unchanged (portal/db/generations.py);
+        which are upcoming is worked out on every view. Never for a decision that writes."""
+        appointments = await self.cache.get(
+            ("appointments", account_id, patient_id),
+            APPOINTMENT_TABLES,
+            lambda: self._family_appointments(account_id, patient_id),
+            self.session,
+            rows=lambda kept: kept,
+        )
+        return self._split(appointments)
+
+    async def _family_appointments(
+        self, account_id: UUID, patient_id: UUID | None
+    ) -> list[Appointment]:
+        """The family's appointments (or one member's), soonest first."""
         family = await patient_ids_of(self.session, account_id)
         statement = (
             select(Appointment)
@@ -71,10 +113,13 @@ class AppointmentService:
         )
         if patient_id is not None:
             statement = statement.where(Appointment.patient_id == patient_id)
+        return list(await self.session.scalars(statement))
+
+    def _split(self, appointments: list[Appointment]) -> AppointmentLists:
         now = self.clock.now()
         upcoming: list[Appointment] = []
         past: list[Appointment] = []
-        for appointment in await self.session.scalars(statement):
+        for appointment in appointments:
             if appointment.is_live and rules.aware(appointment.slot.ends_at) > now:
                 upcoming.append(appointment)
             else:

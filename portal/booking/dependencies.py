@@ -18,6 +18,7 @@ from portal.booking.timetable import TimetableService
 from portal.booking.waitlist import WaitlistService
 from portal.core.clock import Clock
 from portal.settings import BookingSettings, Settings
+from portal.web.dependencies import read_cache_of
 
 
 async def provide_settings(request: Request[Any, Any, Any]) -> Settings:
@@ -48,11 +49,14 @@ async def provide_booking_service(
 
 
 async def provide_appointment_service(
+    request: Request[Any, Any, Any],
     db_session: NamedDependency[AsyncSession],
     booking_settings: NamedDependency[BookingSettings],
     clock: NamedDependency[Clock],
 ) -> AppointmentService:
-    return AppointmentService(db_session, settings=booking_settings, clock=clock)
+    return AppointmentService(
+        db_session, settings=booking_settings, clock=clock, cache=read_cache_of(request)
+    )
 
 
 async def provide_waitlist_service(
@@ -66,6 +70,7 @@ async def provide_waitlist_service(
         settings=booking_settings,
         clock=clock,
         sms_sender=request.app.state.sms_sender,
+        cache=read_cache_of(request),
     )
 
 
@@ -80,6 +85,7 @@ async def provide_timetable_service(
         settings=booking_settings,
         clock=clock,
         full_slots=request.app.state.get("full_slot_readings"),
+        cache=read_cache_of(request),
     )
 
 

@@ -26,6 +26,7 @@ from portal.booking.models import (
 )
 from portal.core.clock import Clock
 from portal.core.errors import NotFound
+from portal.db.generations import ReadCache
 from portal.settings import BookingSettings
 
 if TYPE_CHECKING:
@@ -103,6 +104,15 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+SESSION_TABLES = (
+    Schedule.__tablename__,
+    Slot.__tablename__,
+    Doctor.__tablename__,
+    Department.__tablename__,
+)
+"""What a session with its time slots is read from."""
+
+
 class TimetableService:
     """The hospital's timetable as patients look through it."""
 
@@ -113,11 +123,13 @@ class TimetableService:
         settings: BookingSettings,
         clock: Clock,
         full_slots: FullSlotReadings | None = None,
+        cache: ReadCache | None = None,
     ) -> None:
         self.session = session
         self.settings = settings
         self.clock = clock
         self.full_slots = full_slots
+        self.cache = cache or ReadCache(enabled=False)
 
     # -- departments and doctors ---------------------------------------------------------------
 
@@ -308,6 +320,34 @@ class TimetableService:
             .order_by(Slot.starts_at)
         )
         return SessionChoice(schedule, list(slots))
+
+    async def session_on_page(self, schedule_id: UUID) -> SessionChoice:
+        """``session_of`` for a page that only shows it: the session and all its slots are kept
+        between requests while their tables are unchanged (a booking anywhere moves the slots'
+        generation on); which times are still to come is worked out on every view."""
+
+        async def read() -> tuple[Schedule | None, list[Slot]]:
+            schedule = await self.session.get(Schedule, schedule_id)
+            if schedule is None:
+                return None, []
+            slots = await self.session.scalars(
+                select(Slot).where(Slot.schedule_id == schedule.id).order_by(Slot.starts_at)
+            )
+            return schedule, list(slots)
+
+        schedule, slots = await self.cache.get(
+            ("session", schedule_id),
+            SESSION_TABLES,
+            read,
+            self.session,
+            rows=lambda kept: [kept[0], *kept[1]] if kept[0] else [],
+        )
+        if schedule is None:
+            raise NotFound()
+        now = self.clock.now()
+        return SessionChoice(
+            schedule, [slot for slot in slots if rules.aware(slot.starts_at) > now]
+        )
 
     async def sessions_of_doctor(self, doctor_code: str, day: date) -> list[UUID]:
         """The ids of the sessions the doctor with this timetable code works on ``day`` (the

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts.lookups import patient_ids_of
+from portal.accounts.lookups import FAMILY_TABLES, patient_ids_of
 from portal.booking import checks, rules
 from portal.booking.models import (
     ACCEPTED,
@@ -26,6 +26,8 @@ from portal.booking.models import (
     TAKEN,
     WAITING,
     Appointment,
+    Department,
+    Doctor,
     ReturnedPlace,
     Schedule,
     Slot,
@@ -37,6 +39,7 @@ from portal.core.clock import Clock
 from portal.core.errors import NotFound, RuleError
 from portal.core.i18n import gettext as _
 from portal.core.masking import mask_name
+from portal.db.generations import ReadCache
 from portal.messaging.services import SmsSender
 from portal.settings import BookingSettings
 
@@ -50,6 +53,18 @@ class Housekeeping:
     entries_closed: int = 0
 
 
+WAITLIST_TABLES = (
+    WaitlistEntry.__tablename__,
+    ReturnedPlace.__tablename__,
+    Slot.__tablename__,
+    Schedule.__tablename__,
+    Doctor.__tablename__,
+    Department.__tablename__,
+    *FAMILY_TABLES,
+)
+"""What an account's waiting-list entries, and their places in line, are read from."""
+
+
 class WaitlistService:
     """Join, offer, accept, decline, leave; and the timed work (expiring offers, re-releasing)."""
 
@@ -61,12 +76,22 @@ class WaitlistService:
         clock: Clock,
         sms_sender: SmsSender | None = None,
         rng: random.Random | None = None,
+        cache: ReadCache | None = None,
     ) -> None:
         self.session = session
         self.settings = settings
         self.clock = clock
         self.sms_sender = sms_sender
-        self.rng = rng or random.Random()
+        self._rng = rng
+        self.cache = cache or ReadCache(enabled=False)
+
+    @property
+    def rng(self) -> random.Random:
+        """Who is offered a returned place first; seeded only when a place is passed on (a
+        page that lists entries never needs it)."""
+        if self._rng is None:
+            self._rng = random.Random()
+        return self._rng
 
     # -- what an account sees ------------------------------------------------------------------
 
@@ -86,6 +111,24 @@ class WaitlistService:
             statement = statement.where(WaitlistEntry.patient_id == patient_id)
         entries = list(await self.session.scalars(statement))
         return sorted(entries, key=lambda e: not e.is_offered)
+
+    async def entries_on_page(
+        self, account_id: UUID, patient_id: UUID | None = None
+    ) -> tuple[list[WaitlistEntry], dict[UUID, int]]:
+        """``entries_of`` with each entry's place in its line, for a page that only shows them:
+        kept between requests while their tables are unchanged (portal/db/generations.py)."""
+
+        async def read() -> tuple[list[WaitlistEntry], dict[UUID, int]]:
+            entries = await self.entries_of(account_id, patient_id)
+            return entries, {entry.id: await self.position_of(entry) for entry in entries}
+
+        return await self.cache.get(
+            ("waitlist", account_id, patient_id),
+            WAITLIST_TABLES,
+            read,
+            self.session,
+            rows=lambda kept: kept[0],
+        )
 
     async def position_of(self, entry: WaitlistEntry) -> int:
         """1 for the first patient waiting for the session."""

@@ -25,9 +25,9 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstanceState, Session
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import TextClause
 
@@ -149,8 +149,9 @@ class ReadCache:
         """The reading for ``key``: kept, or made now by ``read()`` in ``session`` from
         ``tables``. A session holding writes not yet committed reads past the cache and keeps
         nothing: what it sees may yet be rolled back. ``rows(value)`` names the ORM objects in
-        a reading: they leave the session before they are kept, so nothing the session does
-        later (a rollback expires what it holds) reaches a reading other requests share."""
+        a reading: they, and every object their loaded relationships reach, leave the session
+        before they are kept, so nothing the session does later (a rollback expires what it
+        holds) reaches a reading other requests share."""
         if not self.enabled or _holds_writes(session):
             return await read()
         generation = self.generations.of(tables)
@@ -164,7 +165,7 @@ class ReadCache:
         value = await read()
         if _holds_writes(session) or not self._reads_the_latest(session):
             return value
-        for row in rows(value):
+        for row in loaded_graph(rows(value)):
             if row in session:
                 session.expunge(row)
         self._kept[key] = (generation, now, value)
@@ -179,6 +180,28 @@ class ReadCache:
         may be older than the generations taken just before the read."""
         began = session.sync_session.info.get(_BEGAN_AFTER)
         return not session.in_transaction() or began == self.generations.commits
+
+
+def loaded_graph(roots: Iterable[object]) -> list[object]:
+    """``roots`` and every ORM object reachable from them through relationships already loaded
+    (nothing is loaded here): an appointment, its slot, the slot's schedule, its doctor…"""
+    seen: dict[int, object] = {}
+    stack = list(roots)
+    while stack:
+        obj = stack.pop()
+        if obj is None or id(obj) in seen:
+            continue
+        seen[id(obj)] = obj
+        state = cast(InstanceState[Any], inspect(obj))
+        for relationship in state.mapper.relationships:
+            loaded = state.dict.get(relationship.key)
+            if loaded is None:
+                continue
+            if isinstance(loaded, (list, set, tuple)):
+                stack.extend(loaded)
+            else:
+                stack.append(loaded)
+    return list(seen.values())
 
 
 def _holds_writes(session: AsyncSession) -> bool:

@@ -50,11 +50,11 @@ async def _elder_offer(
     shell = shell_of(request)
     if not shell.logged_in or shell.elder:
         return False
-    account = await accounts.account(UUID(shell.account_id))
-    if account is None or account.elder_offer_answered:
+    account_id = UUID(shell.account_id)
+    if await accounts.elder_offer_answered(account_id):
         return False
     today = clock.today()
-    family = await patients.family_of(account.id)
+    family = await patients.family_on_page(account_id)
     return any(m.relationship == Relationship.SELF and m.age(today) >= elder_age for m in family)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from litestar import Request
 from litestar.channels import ChannelsPlugin
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
@@ -27,6 +28,7 @@ from portal.queue.services import (
     QueueViews,
 )
 from portal.settings import Settings
+from portal.web.dependencies import read_cache_of
 
 Connection = ASGIConnection[Any, Any, Any, Any]
 
@@ -84,11 +86,14 @@ async def provide_calling_service(
 
 
 async def provide_queue_views(
+    request: Request[Any, Any, Any],
     db_session: NamedDependency[AsyncSession],
     settings: NamedDependency[Settings],
     clock: NamedDependency[Clock],
 ) -> QueueViews:
-    return QueueViews(db_session, settings=settings.queue, clock=clock)
+    return QueueViews(
+        db_session, settings=settings.queue, clock=clock, cache=read_cache_of(request)
+    )
 
 
 async def provide_console_access(

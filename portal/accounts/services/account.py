@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import Account
+from portal.db.generations import ReadCache
 from portal.db.transactions import begin_write
 
 
@@ -23,11 +24,26 @@ async def lock_account(session: AsyncSession, account_id: UUID) -> None:
 class AccountService:
     """Reads of the account and the preferences it keeps."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, cache: ReadCache | None = None) -> None:
         self.session = session
+        self.cache = cache or ReadCache(enabled=False)
 
     async def account(self, account_id: UUID) -> Account | None:
         return await self.session.get(Account, account_id)
+
+    async def elder_offer_answered(self, account_id: UUID) -> bool:
+        """Whether the account has answered the offer of elder mode (an account that no longer
+        exists has nothing to be offered). Kept between pages while no account has changed."""
+
+        async def read() -> bool:
+            answered = await self.session.scalar(
+                select(Account.elder_offer_answered).where(Account.id == account_id)
+            )
+            return answered is None or bool(answered)
+
+        return await self.cache.get(
+            ("elder-offer-answered", account_id), (Account.__tablename__,), read, self.session
+        )
 
     async def phone_of(self, account_id: UUID) -> str:
         """The number the account logs in with (it exists: the id comes from the login)."""

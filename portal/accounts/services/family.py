@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.events import PatientAdded
 from portal.accounts.idnumber import IdNumber, InvalidIdNumber, age_on, parse_id_number
+from portal.accounts.lookups import FAMILY_TABLES
 from portal.accounts.models import AccountPatient, Patient
 from portal.accounts.phones import checked_phone
 from portal.accounts.relationships import Relationship
@@ -75,10 +76,6 @@ class FamilyMember:
 
     def age(self, today: date) -> int:
         return age_on(self.patient.birth_date, today)
-
-
-FAMILY_TABLES = (AccountPatient.__tablename__, Patient.__tablename__)
-"""What a family reading is made from."""
 
 
 def _member(link: AccountPatient) -> FamilyMember:

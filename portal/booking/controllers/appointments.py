@@ -41,9 +41,8 @@ async def _list_context(
     if patient and chosen is None:
         await patients.member_of(account_id, patient)  # 404 for someone else's patient
     patient_id = chosen.id if chosen else None
-    lists = await appointments.appointments_of(account_id, patient_id)
-    entries = await waitlist.entries_of(account_id, patient_id)
-    positions = {entry.id: await waitlist.position_of(entry) for entry in entries}
+    lists = await appointments.appointments_on_page(account_id, patient_id)
+    entries, positions = await waitlist.entries_on_page(account_id, patient_id)
     return {
         "family": family,
         "chosen": chosen,

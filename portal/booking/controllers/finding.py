@@ -141,7 +141,7 @@ async def session_page(
     booking_settings: NamedDependency[BookingSettings],
 ) -> Template:
     """Every time slot of a session with places left; the waitlist when all are taken."""
-    choice = await timetable_service.session_of(schedule_id)
+    choice = await timetable_service.session_on_page(schedule_id)
     shell = shell_of(request)
     family = await patient_service.family_on_page(UUID(shell.account_id)) if shell.logged_in else []
     return Template(

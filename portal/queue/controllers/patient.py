@@ -34,7 +34,7 @@ dependencies = {
 
 async def _context(account_id: UUID, queue_views: QueueViews, settings: Settings) -> dict[str, Any]:
     return {
-        "statuses": await queue_views.tickets_for_account(account_id),
+        "statuses": await queue_views.tickets_on_page(account_id),
         "poll_seconds": settings.queue.poll_seconds,
     }
 
@@ -92,7 +92,7 @@ async def queue_status(
     if request.headers.get("if-none-match") == etag:
         return Response(b"", status_code=304, headers=headers)
     async with sessions() as session:
-        views = QueueViews(session, settings=settings.queue, clock=clock)
+        views = QueueViews(session, settings=settings.queue, clock=clock, cache=state.read_cache)
         context = await _context(account_id, views, settings)
     return Template("queue/_status.html", context=context, headers=headers)
 

@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.idnumber import age_on
-from portal.accounts.lookups import patient_ids_of
+from portal.accounts.lookups import FAMILY_TABLES, patient_ids_of
 from portal.accounts.services import PatientService
 from portal.core.clock import Clock
 from portal.core.errors import NotFound
 from portal.core.masking import mask_name
+from portal.db.generations import ReadCache
 from portal.queue import ordering
 from portal.queue.models import Queue, Ticket
 from portal.queue.services.waiting import WaitingLine
@@ -132,13 +133,25 @@ class ConsoleView:
     per_patient_minutes: float
 
 
+TICKET_TABLES = (Ticket.__tablename__, Queue.__tablename__, *FAMILY_TABLES)
+"""What an account's tickets, their places in line and their waits are read from."""
+
+
 class QueueViews:
     """Builds the views; the line's order and estimates come from ``WaitingLine``."""
 
-    def __init__(self, session: AsyncSession, *, settings: QueueSettings, clock: Clock) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        settings: QueueSettings,
+        clock: Clock,
+        cache: ReadCache | None = None,
+    ) -> None:
         self.session = session
         self.settings = settings
         self.clock = clock
+        self.cache = cache or ReadCache(enabled=False)
         self.line = WaitingLine(session, settings)
         self.patients = PatientService(session)
 
@@ -167,6 +180,19 @@ class QueueViews:
         return int(total or 0)
 
     # -- the patient's phone ------------------------------------------------------------------
+
+    async def tickets_on_page(self, account_id: UUID) -> list[TicketStatus]:
+        """``tickets_for_account`` for a page that only shows them: kept between requests while
+        no ticket, queue or family member has changed (portal/db/generations.py); a call or a
+        check-in anywhere moves the tickets' generation on."""
+        today = self.clock.today()
+        return await self.cache.get(
+            ("queue-tickets", account_id, today),
+            TICKET_TABLES,
+            lambda: self.tickets_for_account(account_id),
+            self.session,
+            rows=lambda kept: [row for status in kept for row in (status.ticket, status.queue)],
+        )
 
     async def tickets_for_account(self, account_id: UUID) -> list[TicketStatus]:
         """Today's tickets of every patient this account manages, with place and estimate."""

@@ -20,6 +20,7 @@ from tests.support.queue import (
     scan_in,
     todays_clinic,
 )
+from tests.support.statements import Asked
 
 PEOPLE = [
     ("李静", id_number(date(1976, 5, 12), 42)),
@@ -161,3 +162,14 @@ def test_a_no_show_is_recorded_at_the_end_of_the_slot_and_a_late_arrival_undoes_
     as_nurse(client)
     page = scan_in(client, PEOPLE[0][0]).text
     assert "A001" in page and appointment_status(client) == "checked_in"
+
+
+def test_the_phone_page_is_kept_until_the_line_moves(day: PortalClient) -> None:
+    """A second look at an unchanged line asks the database nothing; a call shows at once."""
+    assert re.search(r"3 people ahead of you|前面还有 3 人", day.get("/queue").text)
+    with Asked(day) as asked:
+        assert re.search(r"3 people ahead of you|前面还有 3 人", day.get("/queue").text)
+    assert asked == []
+    as_doctor(day)
+    day.submit(f"/staff/console/{queue_id(day)}/next")
+    assert re.search(r"2 people ahead of you|前面还有 2 人", day.get("/queue").text)

@@ -84,6 +84,9 @@ def test_each_page_stays_within_its_query_budget(
     assert not over, "\n".join(
         f"{k}: {len(v)} statements\n  " + "\n  ".join(v) for k, v in over.items()
     )
+    # Seen again with nothing changed, each page shows what it kept (one process, no Redis).
+    again = {name: statements.during(client, path)[1] for name, path in pages.items()}
+    assert not any(again.values()), again
 
 
 def test_an_unchanged_queue_status_costs_no_query(demo: tuple[PortalClient, Statements]) -> None:
