@@ -77,7 +77,14 @@ def html_lang(locale: str | None = None) -> str:
 
 
 def babel_locale(locale: str | None = None) -> Locale:
-    return Locale.parse(locale or get_locale())
+    return _parsed(locale or get_locale())
+
+
+@lru_cache(maxsize=16)
+def _parsed(locale: str) -> Locale:
+    """Babel parses a locale name again (and looks its data up) on every call otherwise: a
+    page of time slots formats dozens of times."""
+    return Locale.parse(locale)
 
 
 def gettext(message: str, **variables: object) -> str:
@@ -105,8 +112,7 @@ _ = gettext
 
 def format_day(value: date, today: date | None = None) -> str:
     """A date with its weekday, and 今天/明天 (Today/Tomorrow) where that helps."""
-    locale = babel_locale()
-    text = format_skeleton("MMMEd", value, locale=locale)
+    text = _skeleton("MMMEd", value, get_locale())
     if today is not None:
         delta = (value - today).days
         if delta == 0:
@@ -118,12 +124,22 @@ def format_day(value: date, today: date | None = None) -> str:
 
 def format_full_date(value: date) -> str:
     """Year, month, day and weekday: for confirmations and printouts."""
-    return format_skeleton("yMMMEd", value, locale=babel_locale())
+    return _skeleton("yMMMEd", value, get_locale())
+
+
+@lru_cache(maxsize=4096)
+def _skeleton(skeleton: str, value: date, locale: str) -> str:
+    return format_skeleton(skeleton, value, locale=_parsed(locale))
 
 
 def format_clock(value: time | datetime) -> str:
-    """A 24-hour clock time, as hospitals print it."""
-    return format_time(value, "HH:mm", locale=babel_locale())
+    """A 24-hour clock time, as hospitals print it (the time as given: no zone is changed)."""
+    return _clock(value.hour, value.minute, get_locale())
+
+
+@lru_cache(maxsize=4096)
+def _clock(hour: int, minute: int, locale: str) -> str:
+    return format_time(time(hour, minute), "HH:mm", locale=_parsed(locale))
 
 
 def format_money(amount: Decimal | int | float) -> str:

@@ -15,12 +15,19 @@ from portal.accounts.models import Patient
 from portal.cards.models import ECard
 from portal.cards.services import issue_card
 from portal.db.engine import create_engine
-from portal.db.generations import GENERATIONS, ReadCache
+from portal.db.generations import GENERATIONS, ReadCache, watch_writes
 from portal.settings import DatabaseSettings
 from tests.support import aio
 from tests.support.cards import card_of
 from tests.support.client import PortalClient
 from tests.support.people import SELF
+
+
+@pytest.fixture(autouse=True)
+def _writes_watched() -> None:
+    """The session events the app installs when it starts; tests here that make no app (and may
+    run first in their process) install them themselves."""
+    watch_writes()
 
 
 def _family_page(client: PortalClient) -> None:

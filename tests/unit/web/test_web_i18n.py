@@ -157,3 +157,28 @@ def test_use_locale_restores_the_previous_locale() -> None:
         with use_locale("zh_Hans"):
             assert gettext("Settings") != "Settings"
         assert gettext("Settings") == "Settings"
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "en"])
+def test_remembered_dates_and_times_read_as_babel_formats_them(locale: str) -> None:
+    """Clock times and dates are formatted once per value and language, then remembered: what
+    is remembered must be exactly what Babel says, zone-aware or not, in either language."""
+    from datetime import UTC, timedelta
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_skeleton, format_time
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    start = datetime(2026, 12, 31, 22, 0, tzinfo=shanghai)
+    with use_locale(locale):
+        for step in range(0, 60 * 30, 7):
+            moment = start + timedelta(minutes=step)
+            for value in (moment, moment.astimezone(UTC), moment.replace(tzinfo=None)):
+                assert format_clock(value) == format_time(value, "HH:mm", locale=locale)
+            assert format_clock(moment.timetz()) == format_time(
+                moment.time(), "HH:mm", locale=locale
+            )
+            day = moment.date()
+            assert format_full_date(day) == format_skeleton("yMMMEd", day, locale=locale)
+            assert format_day(day) == format_skeleton("MMMEd", day, locale=locale)
+        assert format_clock(time(7, 5)) == "07:05"
