@@ -103,7 +103,9 @@ async def board_events(
 @get("/waiting", name="waiting", dependencies=dependencies)
 async def waiting_page(queue_views: NamedDependency[QueueViews]) -> Template:
     """候诊情况: every department's waiting count and estimated wait, for anyone."""
-    return Template("queue/waiting.html", context={"departments": await queue_views.overview()})
+    return Template(
+        "queue/waiting.html", context={"departments": await queue_views.overview_on_page()}
+    )
 
 
 @get("/waiting/panel", name="waiting-panel", dependencies=dependencies, opt={"skip_session": True})
@@ -119,7 +121,7 @@ async def waiting_panel(
         return Response(b"", status_code=304, headers=headers)
     return Template(
         "queue/_waiting_panel.html",
-        context={"departments": await queue_views.overview()},
+        context={"departments": await queue_views.overview_on_page()},
         headers=headers,
     )
 

@@ -258,6 +258,17 @@ class QueueViews:
             waiting_count=len(waiting),
         )
 
+    async def overview_on_page(self) -> list[DepartmentWait]:
+        """``overview`` for the public page: kept between requests while no queue or ticket has
+        changed (portal/db/generations.py); any check-in or call moves it on."""
+        return await self.cache.get(
+            ("waiting-overview", self.clock.today()),
+            (Ticket.__tablename__, Queue.__tablename__),
+            self.overview,
+            self.session,
+            rows=lambda kept: [room.queue for department in kept for room in department.rooms],
+        )
+
     async def overview(self) -> list[DepartmentWait]:
         """Every department's waiting count and estimated wait today (the public page)."""
         departments: dict[str, DepartmentWait] = {}

@@ -173,3 +173,14 @@ def test_the_phone_page_is_kept_until_the_line_moves(day: PortalClient) -> None:
     as_doctor(day)
     day.submit(f"/staff/console/{queue_id(day)}/next")
     assert re.search(r"2 people ahead of you|前面还有 2 人", day.get("/queue").text)
+
+
+def test_the_waiting_page_is_kept_until_a_patient_is_called(day: PortalClient) -> None:
+    assert re.search(r"4 waiting|4 人候诊", day.get("/waiting").text)
+    with Asked(day) as asked:
+        assert re.search(r"4 waiting|4 人候诊", day.get("/waiting").text)
+    assert asked == []
+    as_doctor(day)
+    day.submit(f"/staff/console/{queue_id(day)}/next")
+    assert re.search(r"3 waiting|3 人候诊", day.get("/waiting").text)
+    assert re.search(r"3 waiting|3 人候诊", day.get("/waiting/panel").text)
