@@ -326,10 +326,10 @@ class TimetableService:
         between requests while their tables are unchanged (a booking anywhere moves the slots'
         generation on); which times are still to come is worked out on every view."""
 
-        async def read() -> tuple[Schedule | None, list[Slot]]:
+        async def read() -> tuple[Schedule, list[Slot]]:
             schedule = await self.session.get(Schedule, schedule_id)
-            if schedule is None:
-                return None, []
+            if schedule is None:  # raised, not kept: anyone can ask for made-up ids
+                raise NotFound()
             slots = await self.session.scalars(
                 select(Slot).where(Slot.schedule_id == schedule.id).order_by(Slot.starts_at)
             )
@@ -340,10 +340,8 @@ class TimetableService:
             SESSION_TABLES,
             read,
             self.session,
-            rows=lambda kept: [kept[0], *kept[1]] if kept[0] else [],
+            rows=lambda kept: [kept[0], *kept[1]],
         )
-        if schedule is None:
-            raise NotFound()
         now = self.clock.now()
         return SessionChoice(
             schedule, [slot for slot in slots if rules.aware(slot.starts_at) > now]

@@ -112,7 +112,7 @@ _ = gettext
 
 def format_day(value: date, today: date | None = None) -> str:
     """A date with its weekday, and 今天/明天 (Today/Tomorrow) where that helps."""
-    text = _skeleton("MMMEd", value, get_locale())
+    text = _skeleton("MMMEd", _date_of(value), get_locale())
     if today is not None:
         delta = (value - today).days
         if delta == 0:
@@ -124,7 +124,14 @@ def format_day(value: date, today: date | None = None) -> str:
 
 def format_full_date(value: date) -> str:
     """Year, month, day and weekday: for confirmations and printouts."""
-    return _skeleton("yMMMEd", value, get_locale())
+    return _skeleton("yMMMEd", _date_of(value), get_locale())
+
+
+def _date_of(value: date) -> date:
+    """The date Babel prints for a moment: its own zone's (a naive one is taken as UTC, which
+    does not move it). Remembered by date: two moments in different zones can be equal in
+    Python and still fall on different dates."""
+    return value.date() if isinstance(value, datetime) else value
 
 
 @lru_cache(maxsize=4096)

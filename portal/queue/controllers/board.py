@@ -121,7 +121,7 @@ async def waiting_panel(
         return Response(b"", status_code=304, headers=headers)
     return Template(
         "queue/_waiting_panel.html",
-        context={"departments": await queue_views.overview_on_page()},
+        context={"departments": await queue_views.overview_on_page(version)},
         headers=headers,
     )
 

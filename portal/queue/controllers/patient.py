@@ -32,9 +32,11 @@ dependencies = {
 }
 
 
-async def _context(account_id: UUID, queue_views: QueueViews, settings: Settings) -> dict[str, Any]:
+async def _context(
+    account_id: UUID, queue_views: QueueViews, settings: Settings, version: object = None
+) -> dict[str, Any]:
     return {
-        "statuses": await queue_views.tickets_on_page(account_id),
+        "statuses": await queue_views.tickets_on_page(account_id, version),
         "poll_seconds": settings.queue.poll_seconds,
     }
 
@@ -93,7 +95,7 @@ async def queue_status(
         return Response(b"", status_code=304, headers=headers)
     async with sessions() as session:
         views = QueueViews(session, settings=settings.queue, clock=clock, cache=state.read_cache)
-        context = await _context(account_id, views, settings)
+        context = await _context(account_id, views, settings, version)
     return Template("queue/_status.html", context=context, headers=headers)
 
 

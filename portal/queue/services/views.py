@@ -181,13 +181,16 @@ class QueueViews:
 
     # -- the patient's phone ------------------------------------------------------------------
 
-    async def tickets_on_page(self, account_id: UUID) -> list[TicketStatus]:
+    async def tickets_on_page(self, account_id: UUID, version: object = None) -> list[TicketStatus]:
         """``tickets_for_account`` for a page that only shows them: kept between requests while
         no ticket, queue or family member has changed (portal/db/generations.py); a call or a
-        check-in anywhere moves the tickets' generation on."""
+        check-in anywhere moves the tickets' generation on. An answer sent with an ETag passes
+        the ``version`` the tag was made from: a reading is only ever kept for its own version
+        (between a commit and its generations moving on, a poll can already see the new
+        version; it must not get the old reading under the new tag)."""
         today = self.clock.today()
         return await self.cache.get(
-            ("queue-tickets", account_id, today),
+            ("queue-tickets", account_id, today, version),
             TICKET_TABLES,
             lambda: self.tickets_for_account(account_id),
             self.session,
@@ -258,11 +261,12 @@ class QueueViews:
             waiting_count=len(waiting),
         )
 
-    async def overview_on_page(self) -> list[DepartmentWait]:
+    async def overview_on_page(self, version: object = None) -> list[DepartmentWait]:
         """``overview`` for the public page: kept between requests while no queue or ticket has
-        changed (portal/db/generations.py); any check-in or call moves it on."""
+        changed (portal/db/generations.py); any check-in or call moves it on. ``version``: as
+        for ``tickets_on_page``."""
         return await self.cache.get(
-            ("waiting-overview", self.clock.today()),
+            ("waiting-overview", self.clock.today(), version),
             (Ticket.__tablename__, Queue.__tablename__),
             self.overview,
             self.session,

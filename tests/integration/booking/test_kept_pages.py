@@ -108,3 +108,17 @@ async def _account_of(db: Any, patient_id: str) -> UUID:
         select(Appointment.account_id).where(Appointment.patient_id == UUID(patient_id))
     )
     return UUID(str(found))
+
+
+def test_a_session_that_does_not_exist_is_not_kept(
+    client: PortalClient, family: dict[str, str]
+) -> None:
+    """Anyone can ask for made-up session ids: each is a 404 and none takes a place among the
+    kept readings (which would push out what the family's pages keep)."""
+    from uuid import uuid4
+
+    cache: ReadCache = client.app.state.read_cache
+    kept = len(cache._kept)
+    for _ in range(3):
+        assert client.get(f"/booking/sessions/{uuid4()}").status_code == 404
+    assert len(cache._kept) == kept

@@ -184,3 +184,43 @@ def test_the_waiting_page_is_kept_until_a_patient_is_called(day: PortalClient) -
     day.submit(f"/staff/console/{queue_id(day)}/next")
     assert re.search(r"3 waiting|3 人候诊", day.get("/waiting").text)
     assert re.search(r"3 waiting|3 人候诊", day.get("/waiting/panel").text)
+
+
+def test_a_kept_reading_is_never_answered_for_another_version(day: PortalClient) -> None:
+    """An answer sent with an ETag keeps its reading under the version the tag was made from.
+    Here the line moves by a write the process's generations do not see (a plain connection,
+    as in the moment between a commit and its generations moving on): the old version still
+    gets its kept reading, a new version is read afresh."""
+    from sqlalchemy import select, update
+
+    from portal.accounts.models import AccountPatient, Patient
+    from portal.db.generations import ReadCache
+    from portal.queue.models import CALLED, Ticket
+    from portal.queue.services import QueueViews
+
+    state = day.app.state
+    cache = ReadCache(enabled=True)
+
+    def ahead(version: str) -> list[int]:
+        async def work(db: Any) -> list[int]:
+            account = await db.scalar(
+                select(AccountPatient.account_id)
+                .join(Patient, Patient.id == AccountPatient.patient_id)
+                .where(Patient.name == PEOPLE[0][0])
+            )
+            views = QueueViews(db, settings=state.settings.queue, clock=state.clock, cache=cache)
+            return sorted(status.ahead for status in await views.tickets_on_page(account, version))
+
+        return list(day.db(work))
+
+    assert ahead("v1") == [0, 1, 2, 3]
+
+    async def call_first() -> None:
+        engine = state.db_sessions.kw["bind"]
+        async with engine.begin() as connection:
+            first = select(Ticket.id).order_by(Ticket.number).limit(1).scalar_subquery()
+            await connection.execute(update(Ticket).where(Ticket.id == first).values(status=CALLED))
+
+    day.blocking_portal.call(call_first)
+    assert ahead("v1") == [0, 1, 2, 3]  # what was kept for v1
+    assert ahead("v2") == [0, 0, 1, 2]  # the called ticket has none ahead; the rest one fewer

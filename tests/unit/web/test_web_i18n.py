@@ -182,3 +182,16 @@ def test_remembered_dates_and_times_read_as_babel_formats_them(locale: str) -> N
             assert format_full_date(day) == format_skeleton("yMMMEd", day, locale=locale)
             assert format_day(day) == format_skeleton("MMMEd", day, locale=locale)
         assert format_clock(time(7, 5)) == "07:05"
+
+
+def test_a_remembered_date_is_the_date_of_the_moment_in_its_own_zone() -> None:
+    """23:00 in London and 07:00 the next morning in Shanghai are the same moment, equal in
+    Python, and two different dates on paper."""
+    from zoneinfo import ZoneInfo
+
+    london = datetime(2026, 12, 31, 23, 0, tzinfo=ZoneInfo("UTC"))
+    shanghai = london.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert london == shanghai
+    with use_locale("en"):
+        assert "Dec 31" in format_full_date(london) and "Jan 1" in format_full_date(shanghai)
+        assert format_day(london) != format_day(shanghai)
