@@ -164,26 +164,30 @@ def test_a_no_show_is_recorded_at_the_end_of_the_slot_and_a_late_arrival_undoes_
     assert "A001" in page and appointment_status(client) == "checked_in"
 
 
-def test_the_phone_page_is_kept_until_the_line_moves(day: PortalClient) -> None:
+@pytest.mark.parametrize(
+    ("paths", "before", "after"),
+    [
+        (
+            ["/queue"],
+            r"3 people ahead of you|前面还有 3 人",
+            r"2 people ahead of you|前面还有 2 人",
+        ),
+        (["/waiting", "/waiting/panel"], r"4 waiting|4 人候诊", r"3 waiting|3 人候诊"),
+    ],
+    ids=["phone", "waiting-room"],
+)
+def test_a_page_is_kept_until_the_line_moves(
+    day: PortalClient, paths: list[str], before: str, after: str
+) -> None:
     """A second look at an unchanged line asks the database nothing; a call shows at once."""
-    assert re.search(r"3 people ahead of you|前面还有 3 人", day.get("/queue").text)
+    assert re.search(before, day.get(paths[0]).text)
     with Asked(day) as asked:
-        assert re.search(r"3 people ahead of you|前面还有 3 人", day.get("/queue").text)
+        assert re.search(before, day.get(paths[0]).text)
     assert asked == []
     as_doctor(day)
     day.submit(f"/staff/console/{queue_id(day)}/next")
-    assert re.search(r"2 people ahead of you|前面还有 2 人", day.get("/queue").text)
-
-
-def test_the_waiting_page_is_kept_until_a_patient_is_called(day: PortalClient) -> None:
-    assert re.search(r"4 waiting|4 人候诊", day.get("/waiting").text)
-    with Asked(day) as asked:
-        assert re.search(r"4 waiting|4 人候诊", day.get("/waiting").text)
-    assert asked == []
-    as_doctor(day)
-    day.submit(f"/staff/console/{queue_id(day)}/next")
-    assert re.search(r"3 waiting|3 人候诊", day.get("/waiting").text)
-    assert re.search(r"3 waiting|3 人候诊", day.get("/waiting/panel").text)
+    for path in paths:
+        assert re.search(after, day.get(path).text), path
 
 
 def test_a_kept_reading_is_never_answered_for_another_version(day: PortalClient) -> None:
