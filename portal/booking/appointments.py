@@ -19,7 +19,7 @@ from portal.booking import checks, rules
 from portal.booking.models import Appointment, Department, Doctor, Schedule, Slot
 from portal.core.clock import Clock
 from portal.core.errors import NotFound
-from portal.db.generations import ReadCache
+from portal.db.generations import KEEP_NOTHING, ReadCache
 from portal.payments.services import BillService
 from portal.settings import BookingSettings
 
@@ -61,7 +61,7 @@ class AppointmentService:
         self.session = session
         self.settings = settings
         self.clock = clock
-        self.cache = cache or ReadCache(enabled=False)
+        self.cache = cache or KEEP_NOTHING
         self.bills = BillService(session)
 
     # -- what an account sees --------------------------------------------------------------------

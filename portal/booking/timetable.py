@@ -26,7 +26,7 @@ from portal.booking.models import (
 )
 from portal.core.clock import Clock
 from portal.core.errors import NotFound
-from portal.db.generations import ReadCache
+from portal.db.generations import KEEP_NOTHING, ReadCache
 from portal.settings import BookingSettings
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ class TimetableService:
         self.settings = settings
         self.clock = clock
         self.full_slots = full_slots
-        self.cache = cache or ReadCache(enabled=False)
+        self.cache = cache or KEEP_NOTHING
 
     # -- departments and doctors ---------------------------------------------------------------
 

@@ -39,7 +39,7 @@ from portal.core.clock import Clock
 from portal.core.errors import NotFound, RuleError
 from portal.core.i18n import gettext as _
 from portal.core.masking import mask_name
-from portal.db.generations import ReadCache
+from portal.db.generations import KEEP_NOTHING, ReadCache
 from portal.messaging.services import SmsSender
 from portal.settings import BookingSettings
 
@@ -83,7 +83,7 @@ class WaitlistService:
         self.clock = clock
         self.sms_sender = sms_sender
         self._rng = rng
-        self.cache = cache or ReadCache(enabled=False)
+        self.cache = cache or KEEP_NOTHING
 
     @property
     def rng(self) -> random.Random:

@@ -182,6 +182,11 @@ class ReadCache:
         return not session.in_transaction() or began == self.generations.commits
 
 
+KEEP_NOTHING = ReadCache(enabled=False)
+"""For a service made without the app's kept readings (commands, tasks, tests): every reading
+goes to the database. Shared: a cache that is off keeps nothing and counts nothing."""
+
+
 def loaded_graph(roots: Iterable[object]) -> list[object]:
     """``roots`` and every ORM object reachable from them through relationships already loaded
     (nothing is loaded here): an appointment, its slot, the slot's schedule, its doctor…"""

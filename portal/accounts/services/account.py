@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import Account
-from portal.db.generations import ReadCache
+from portal.db.generations import KEEP_NOTHING, ReadCache
 from portal.db.transactions import begin_write
 
 
@@ -26,7 +26,7 @@ class AccountService:
 
     def __init__(self, session: AsyncSession, cache: ReadCache | None = None) -> None:
         self.session = session
-        self.cache = cache or ReadCache(enabled=False)
+        self.cache = cache or KEEP_NOTHING
 
     async def account(self, account_id: UUID) -> Account | None:
         return await self.session.get(Account, account_id)

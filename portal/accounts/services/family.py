@@ -24,7 +24,7 @@ from portal.core.errors import NotFound, RuleError
 from portal.core.events import EventBus
 from portal.core.i18n import gettext as _
 from portal.core.masking import mask_name, mask_phone
-from portal.db.generations import ReadCache
+from portal.db.generations import KEEP_NOTHING, ReadCache
 from portal.db.transactions import begin_write
 
 
@@ -96,7 +96,7 @@ class PatientService:
     ) -> None:
         self.session = session
         self.events = events or EventBus()
-        self.cache = cache or ReadCache(enabled=False)
+        self.cache = cache or KEEP_NOTHING
 
     # -- reads ---------------------------------------------------------------------------------
 

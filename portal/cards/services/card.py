@@ -15,7 +15,7 @@ from portal.audit.services import record
 from portal.cards.models import ECard
 from portal.core.actor import Actor
 from portal.core.clock import Clock
-from portal.db.generations import ReadCache
+from portal.db.generations import KEEP_NOTHING, ReadCache
 from portal.db.transactions import begin_write
 
 
@@ -60,7 +60,7 @@ class CardService:
         self.session = session
         self.keyring = keyring
         self.clock = clock
-        self.cache = cache or ReadCache(enabled=False)
+        self.cache = cache or KEEP_NOTHING
 
     async def active_card(self, patient_id: UUID) -> ECard:
         card = await self.session.scalar(

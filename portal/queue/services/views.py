@@ -15,7 +15,7 @@ from portal.accounts.services import PatientService
 from portal.core.clock import Clock
 from portal.core.errors import NotFound
 from portal.core.masking import mask_name
-from portal.db.generations import ReadCache
+from portal.db.generations import KEEP_NOTHING, ReadCache
 from portal.queue import ordering
 from portal.queue.models import Queue, Ticket
 from portal.queue.services.waiting import WaitingLine
@@ -151,7 +151,7 @@ class QueueViews:
         self.session = session
         self.settings = settings
         self.clock = clock
-        self.cache = cache or ReadCache(enabled=False)
+        self.cache = cache or KEEP_NOTHING
         self.line = WaitingLine(session, settings)
         self.patients = PatientService(session)
 
