@@ -49,10 +49,12 @@ SLOT_STARTS = [time(9, 0), time(9, 15), time(9, 30), time(9, 45)]  # check-in op
 
 async def _api_tokens(morning: Morning) -> list[str]:
     async with morning.sessions() as sessions, sessions() as session:
-        return [
+        tokens = [
             await create_client(session, f"bench scanner {i}", ["scan:*"])
             for i in range(API_CLIENTS)
         ]
+        await session.commit()
+        return tokens
 
 
 def run() -> list[dict[str, Any]]:

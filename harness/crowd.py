@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from harness.server import IMPORT_TOKEN
 from portal.accounts.idnumber import make_id_number
 from portal.accounts.models import Account, AccountPatient, Patient
 from portal.app import load_models
@@ -25,13 +26,11 @@ from portal.db.engine import create_engine
 from portal.messaging.models import OutboxMessage
 from portal.settings import DatabaseSettings
 
-IMPORT_TOKEN = "surge-import-token-0123456789abcdef"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CODE = re.compile(r"\b(\d{6})\b")
 T = TypeVar("T")
 
 SERVER_ENV = {
-    "PORTAL_IMPORT_TOKEN": IMPORT_TOKEN,
     # Every simulated patient comes from 127.0.0.1: lift the per-address limits.
     "PORTAL_CODE_REQUESTS_PER_ADDRESS_PER_HOUR": "1000000",
     "PORTAL_LOGINS_PER_ADDRESS_PER_MINUTE": "1000000",

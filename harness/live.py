@@ -19,6 +19,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from harness.server import IMPORT_TOKEN
 from portal.accounts.models import Account, AccountPatient, Patient
 from portal.app import load_models
 from portal.booking.models import Schedule, Slot
@@ -29,13 +30,11 @@ from portal.settings import DatabaseSettings
 from portal.staff.seed import DEMO_PASSWORD
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-IMPORT_TOKEN = "live-import-token-0123456789abcdef"
 LIFTED_LIMITS = {
     # Every test client comes from 127.0.0.1: lift the per-address limits (their own tests pin them).
     "PORTAL_CODE_REQUESTS_PER_ADDRESS_PER_HOUR": "1000000",
     "PORTAL_LOGINS_PER_ADDRESS_PER_MINUTE": "1000000",
     "PORTAL_BOOKING_REQUESTS_PER_ADDRESS_PER_MINUTE": "1000000",
-    "PORTAL_IMPORT_TOKEN": IMPORT_TOKEN,
 }
 CODE = re.compile(r"\b(\d{6})\b")
 T = TypeVar("T")

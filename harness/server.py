@@ -18,6 +18,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER_SECRET = "live-server-test-secret-0123456789-abcdefghij"
+IMPORT_TOKEN = "ymt_harness_his_token_0123456789"
+"""The token of "Harness HIS", the client ``prepare_database`` registers with the imports'
+scopes: the live servers' hospital system."""
 
 
 def free_port() -> int:
@@ -41,24 +44,31 @@ def server_env(database_url: str, redis_url: str | None = None, **extra: str) ->
     return env
 
 
-def prepare_database(database_url: str, *, seed: bool = True, **extra: str) -> None:
-    """Apply migrations (and the demo seed) the way ``make run`` does."""
-    env = server_env(database_url, **extra)
+def _portal(database_url: str, *command: str, **extra: str) -> None:
     subprocess.run(
-        [sys.executable, "-m", "portal", "migrate"],
+        [sys.executable, "-m", "portal", *command],
         cwd=ROOT,
-        env=env,
+        env=server_env(database_url, **extra),
         check=True,
         capture_output=True,
     )
+
+
+def register_client(database_url: str, name: str, token: str, scopes: list[str]) -> None:
+    """Register an API client with a chosen token, as ``create-api-client`` does."""
+    options = [part for scope in scopes for part in ("--scope", scope)]
+    _portal(database_url, "create-api-client", name, *options, "--token", token)
+
+
+def prepare_database(database_url: str, *, seed: bool = True, **extra: str) -> None:
+    """Apply migrations (and the demo seed) the way ``make run`` does, and register the
+    harness's hospital system ("Harness HIS", ``IMPORT_TOKEN``)."""
+    _portal(database_url, "migrate", **extra)
     if seed:
-        subprocess.run(
-            [sys.executable, "-m", "portal", "seed"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        _portal(database_url, "seed", **extra)
+    register_client(
+        database_url, "Harness HIS", IMPORT_TOKEN, ["timetable:write", "bills:write", "fhir:write"]
+    )
 
 
 @dataclass

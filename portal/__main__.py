@@ -1,6 +1,6 @@
 """Command line: ``python -m portal migrate | seed | serve | makemigration | check-migrations |
-create-staff | link-doctor | unlock-staff | create-api-client | import-timetable |
-record-no-shows | release-places``."""
+create-staff | link-doctor | unlock-staff | create-api-client | list-api-clients |
+retire-api-client | import-timetable | record-no-shows | release-places``."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def seed() -> None:
 )
 def serve(host: str, port: int, workers: int, reload: bool, server: str) -> None:
     """Serve the portal (uvicorn, or granian)."""
-    from portal.settings import SettingsError, get_settings
+    from portal.settings import SettingsError, get_settings, is_loopback
 
     if reload:  # editing: templates and static files are looked at on every page
         os.environ["PORTAL_RELOAD_TEMPLATES"] = "1"
@@ -75,6 +75,13 @@ def serve(host: str, port: int, workers: int, reload: bool, server: str) -> None
     settings = get_settings()
     try:
         settings.check_exposure(host)
+        if settings.app.is_production or not is_loopback(host):
+            published = _published_clients()
+            if published:
+                raise SettingsError(
+                    f"the API clients {', '.join(published)} hold the demo's published tokens; "
+                    f"retire them (retire-api-client NAME) before listening on {host}"
+                )
     except SettingsError as exc:
         click.echo(f"refusing to serve: {exc}", err=True)
         raise SystemExit(2) from exc
@@ -230,17 +237,84 @@ def link_doctor_command(username: str, doctor_code: str) -> None:
     "scopes",
     multiple=True,
     required=True,
-    help="scan:<touchpoint>, scan:* or import (repeatable).",
+    help="timetable:write, bills:write, fhir:write, scan:<touchpoint> or scan:* (repeatable).",
 )
-def create_api_client(name: str, scopes: tuple[str, ...]) -> None:
+@click.option(
+    "--token",
+    envvar="PORTAL_NEW_CLIENT_TOKEN",
+    default=None,
+    help="Development and tests only: use this token instead of a new random one.",
+)
+def create_api_client(name: str, scopes: tuple[str, ...], token: str | None) -> None:
     """Register a hospital system or scanner; prints its bearer token once."""
     from portal.api.services import create_client
+    from portal.core.errors import RuleError
+    from portal.settings import get_settings
+
+    if token is not None and get_settings().app.is_production:
+        raise click.ClickException("a chosen token is for development; production gets a new one")
 
     async def create() -> str:
         async with _session() as session:
-            return await create_client(session, name, list(scopes))
+            made = await create_client(session, name, scopes, token=token)
+            await session.commit()
+            return made
 
-    click.echo(asyncio.run(create()))
+    try:
+        click.echo(asyncio.run(create()))
+    except RuleError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+@cli.command("list-api-clients")
+def list_api_clients() -> None:
+    """The registered clients, their scopes and whether their token still works."""
+    from portal.api.services import list_clients
+
+    async def read() -> list[Any]:
+        async with _session() as session:
+            return await list_clients(session)
+
+    for client in asyncio.run(read()):
+        state = "active" if client.active else "retired"
+        click.echo(f"{client.name}\t{state}\t{' '.join(client.scopes)}")
+
+
+@cli.command("retire-api-client")
+@click.argument("name")
+def retire_api_client(name: str) -> None:
+    """Stop a client's token working at once (a lost scanner, a replaced system)."""
+    from portal.api.services import retire_client
+    from portal.core.errors import NotFound
+
+    async def retire() -> None:
+        async with _session() as session:
+            await retire_client(session, name)
+            await session.commit()
+
+    try:
+        asyncio.run(retire())
+    except NotFound as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"{name} is retired")
+
+
+def _published_clients() -> list[str]:
+    """Active API clients that still hold a published demo token (none on a database that
+    was never seeded; an unmigrated one has no clients at all)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from portal.api.seed import PUBLISHED_TOKENS
+    from portal.api.services import active_with_tokens
+
+    async def read() -> list[str]:
+        async with _session() as session:
+            try:
+                return await active_with_tokens(session, PUBLISHED_TOKENS)
+            except DBAPIError:  # no api_client table yet: nothing to refuse
+                return []
+
+    return asyncio.run(read())
 
 
 def _session() -> Any:

@@ -167,7 +167,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     settings.app.check()
     settings.login.check(settings.app.is_production)
     settings.booking.check()
-    settings.imports.check(settings.app.is_production)
     resolve_dependencies_in_order()
     engine = create_engine(settings.db)
     db_config = SQLAlchemyAsyncConfig(

@@ -19,7 +19,6 @@ logger = logging.getLogger(__name__)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105
-DEVELOPMENT_IMPORT_TOKEN = "development-import-token"  # noqa: S105
 
 
 def _env(name: str, default: str) -> str:
@@ -264,24 +263,6 @@ class BookingSettings:
 
 
 @dataclass(frozen=True)
-class ImportSettings:
-    """The hospital's own systems (HIS) send timetables to /api/v1 with this bearer token."""
-
-    token: str = field(
-        default_factory=lambda: _env("PORTAL_IMPORT_TOKEN", DEVELOPMENT_IMPORT_TOKEN)
-    )
-
-    def check(self, production: bool) -> None:
-        if self.token == DEVELOPMENT_IMPORT_TOKEN:
-            if production:
-                raise SettingsError(
-                    "PORTAL_IMPORT_TOKEN must be set to a long random value in production"
-                )
-        elif len(self.token) < 24:
-            raise SettingsError("PORTAL_IMPORT_TOKEN must be at least 24 characters")
-
-
-@dataclass(frozen=True)
 class EcardSettings:
     """Signing keys for the dynamic card code.
 
@@ -323,26 +304,18 @@ class Settings:
     ecard: EcardSettings = field(default_factory=EcardSettings)
     queue: QueueSettings = field(default_factory=QueueSettings)
     booking: BookingSettings = field(default_factory=BookingSettings)
-    imports: ImportSettings = field(default_factory=ImportSettings)
 
     def check_exposure(self, host: str) -> None:
-        """Refuse to listen beyond this machine on the published development values: anyone who
-        read the repository could sign sessions and forge e-cards with the development secret,
-        or import timetables with the development token. A deployment that forgot PORTAL_ENV
-        stops here instead of running with public keys."""
+        """Refuse to listen beyond this machine on the published development secret: anyone who
+        read the repository could sign sessions and forge e-cards with it. A deployment that
+        forgot PORTAL_ENV stops here instead of running with public keys. (The demo's API
+        clients, whose tokens are published too, are refused by ``serve``: they live in the
+        database.)"""
         if is_loopback(host):
             return
-        published = [
-            name
-            for name, value, default in (
-                ("PORTAL_SECRET_KEY", self.app.secret_key, DEVELOPMENT_SECRET),
-                ("PORTAL_IMPORT_TOKEN", self.imports.token, DEVELOPMENT_IMPORT_TOKEN),
-            )
-            if value == default
-        ]
-        if published:
+        if self.app.secret_key == DEVELOPMENT_SECRET:
             raise SettingsError(
-                f"{' and '.join(published)} still hold the development value, which is published; "
+                "PORTAL_SECRET_KEY still holds the development value, which is published; "
                 f"set a long random value before listening on {host} (only 127.0.0.1 is served "
                 "with development values)"
             )

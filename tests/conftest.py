@@ -20,7 +20,6 @@ from portal.settings import (
     AppSettings,
     BookingSettings,
     DatabaseSettings,
-    ImportSettings,
     LoginSettings,
     RedisSettings,
     Settings,
@@ -39,7 +38,6 @@ from tests.support.databases import (
 os.environ.setdefault("PORTAL_ENV", "test")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
-TEST_IMPORT_TOKEN = "test-import-token-0123456789abcdef"
 
 
 @pytest.fixture
@@ -110,7 +108,6 @@ def make_settings(
         login=LoginSettings(**overrides),  # type: ignore[arg-type]
         # Background housekeeping off: tests run it themselves at the moments they choose.
         booking=booking or BookingSettings(housekeeping_seconds=0),
-        imports=ImportSettings(token=TEST_IMPORT_TOKEN),
     )
 
 

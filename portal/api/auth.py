@@ -1,17 +1,20 @@
-"""Bearer-token authentication for /api/v1: the guard, and the caller it lets in."""
+"""Bearer-token authentication for /api/v1: the guards, and the caller they let in."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from portal.api.services import ApiCaller, active_client
-from portal.web.api import bearer_token, not_authenticated
+from portal.web.api import ApiProblem, FieldError, bearer_token, not_authenticated
 from portal.web.dependencies import db_sessions_of
 
 CALLER = "api_caller"
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
 async def requires_api_client(
@@ -27,6 +30,29 @@ async def requires_api_client(
     if caller is None:
         raise not_authenticated("this token is not the token of an active API client", "api")
     connection.state[CALLER] = caller
+
+
+def requires_scope(scope: str) -> Guard:
+    """Guard: an active client that holds ``scope`` (401 without a valid token, 403 with one
+    that may not do this), checked before the body is read."""
+
+    async def guard(
+        connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+    ) -> None:
+        await requires_api_client(connection, handler)
+        if not api_caller(connection).allows(scope):
+            raise ApiProblem(
+                403,
+                [
+                    FieldError(
+                        field="Authorization",
+                        problem=f"this client does not hold the scope {scope}, which this needs",
+                    )
+                ],
+            )
+
+    guard.__name__ = f"requires_scope_{scope.replace(':', '_')}"
+    return guard
 
 
 def api_caller(connection: ASGIConnection[Any, Any, Any, Any]) -> ApiCaller:

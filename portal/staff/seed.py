@@ -1,4 +1,4 @@
-"""Demo staff (development only): one person per kind of desk, and a demo scanner API client."""
+"""Demo staff (development only): one person per kind of desk."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.api.services import create_client
 from portal.core.events import EventBus
 from portal.core.touchpoints import Role, Touchpoint
 from portal.staff.services import StaffService
 
 DEMO_PASSWORD = "yimatong-demo"  # noqa: S105 - documented development login
-DEMO_SCANNER_TOKEN = "ymt_demo_scanner_token"  # noqa: S105 - documented development token
 
 DEMO_DOCTOR_CODE = "D102"
 """The demo doctor is 刘建华 of cardiology in the demo timetable (portal/booking/seed.py): his
@@ -48,4 +46,3 @@ async def seed_staff(session: AsyncSession, today: date, _events: EventBus) -> N
             room=room,
             doctor_code=doctor_code,
         )
-    await create_client(session, "Demo scanner", ["scan:*"], token=DEMO_SCANNER_TOKEN)

@@ -1,5 +1,5 @@
-"""What the JSON API for the hospital's own systems shares: its bearer tokens, its one error shape
-(``ApiError``, documented on every operation) and the guard that wants a JSON body.
+"""What the JSON API for the hospital's own systems shares: its bearer-token scheme, its one
+error shape (``ApiError``, documented on every operation) and the guard that wants a JSON body.
 
 Machines read these answers, so their text is English and the same in every locale. Every error
 names what was wrong (a field of the body, a header) and says what is expected, in plain words.
@@ -7,7 +7,6 @@ names what was wrong (a field of the body, a header) and says what is expected, 
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -19,10 +18,6 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Components, SecurityScheme
 from msgspec import Meta
 
-from portal.web.dependencies import settings_of
-
-IMPORT_TOKEN_SCHEME = "importToken"  # noqa: S105 - the scheme's name, not a secret
-IMPORT_SECURITY: list[dict[str, list[str]]] = [{IMPORT_TOKEN_SCHEME: []}]
 CLIENT_TOKEN_SCHEME = "apiClientToken"  # noqa: S105 - the scheme's name, not a secret
 CLIENT_SECURITY: list[dict[str, list[str]]] = [{CLIENT_TOKEN_SCHEME: []}]
 
@@ -131,20 +126,14 @@ def openapi_components() -> Components:
     """Security schemes for /schema: callers send ``Authorization: Bearer <token>``."""
     return Components(
         security_schemes={
-            IMPORT_TOKEN_SCHEME: SecurityScheme(
-                type="http",
-                scheme="bearer",
-                description=(
-                    "The hospital's import token (PORTAL_IMPORT_TOKEN), sent as "
-                    "`Authorization: Bearer <token>` by its own systems (HIS)."
-                ),
-            ),
             CLIENT_TOKEN_SCHEME: SecurityScheme(
                 type="http",
                 scheme="bearer",
                 description=(
-                    "The token of a registered API client (a scanner or a desk system), sent as "
-                    "`Authorization: Bearer <token>`; its scopes say what it may do."
+                    "The token of a registered API client (the hospital's own systems, a scanner "
+                    "or a desk system), sent as `Authorization: Bearer <token>`; its scopes say "
+                    "what it may do: `timetable:write`, `bills:write`, `fhir:write`, "
+                    "`scan:<touchpoint>` or `scan:*`."
                 ),
             ),
         }
@@ -164,19 +153,6 @@ def not_authenticated(problem: str, realm: str) -> ApiProblem:
         [FieldError(field="Authorization", problem=problem)],
         headers={"WWW-Authenticate": f'Bearer realm="{realm}"'},
     )
-
-
-async def requires_import_token(
-    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
-) -> None:
-    """Guard: the request carries the configured import token (compared in constant time).
-    Async so that Litestar does not run it in a worker thread."""
-    expected = settings_of(connection).imports.token
-    token = bearer_token(connection)
-    if token is None:
-        raise not_authenticated("send the import token as: Bearer <token>", "import")
-    if not hmac.compare_digest(token.encode(), expected.encode()):
-        raise not_authenticated("this is not the import token", "import")
 
 
 def _is_json(content_type: str) -> bool:

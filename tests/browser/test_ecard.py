@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from ecard.render import BARCODE_QUIET_ZONE, barcode_pattern, barcode_svg
 from harness.server import LiveServer
-from portal.staff.seed import DEMO_SCANNER_TOKEN
+from portal.api.seed import DEMO_SCANNER_TOKEN
 from tests.support.browser import KIOSK, PHONE, add_member, audit_page, login, set_preferences
 from tests.support.people import SELF, unique
 

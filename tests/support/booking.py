@@ -81,7 +81,7 @@ def standard_timetable(**sessions: Any) -> dict[str, Any]:
 
 
 def import_timetable(client: Any, payload: dict[str, Any], token: str | None = None) -> Any:
-    from tests.conftest import TEST_IMPORT_TOKEN
+    from tests.support.databases import TEST_IMPORT_TOKEN
 
     response = client.post(
         "/api/v1/timetable", json=payload, headers={AUTH: f"Bearer {token or TEST_IMPORT_TOKEN}"}

@@ -80,6 +80,8 @@ def staff_login(client: PortalClient, username: str) -> None:
 
 def make_api_client(client: PortalClient, name: str, scopes: list[str]) -> str:
     async def create(session: Any) -> str:
-        return await create_client(session, name, scopes)
+        token = await create_client(session, name, scopes)
+        await session.commit()
+        return token
 
     return str(client.db(create))

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from portal.api.services import IMPORT_SCOPES, create_client
 from portal.app import load_models
 from portal.db.base import metadata
 from portal.db.engine import create_engine
@@ -18,6 +20,9 @@ from portal.settings import DatabaseSettings
 from tests.support import aio
 
 POSTGRES_ENV = "PORTAL_TEST_POSTGRES_URL"
+TEST_IMPORT_TOKEN = "test-import-token-0123456789abcdef"
+"""The token of "Test HIS", an API client every test database holds (the imports' scopes), as a
+hospital's own system is registered before it sends anything."""
 REDIS_ENV = "PORTAL_TEST_REDIS_URL"
 
 
@@ -55,22 +60,30 @@ def worker_database_url(base_url: str, worker: str, suffix: str = "") -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
+async def _register_test_his(conn: AsyncConnection) -> None:
+    async with AsyncSession(bind=conn) as session:
+        await create_client(session, "Test HIS", IMPORT_SCOPES, token=TEST_IMPORT_TOKEN)
+
+
 async def create_schema(url: str) -> None:
-    """Drop and create every table (PostgreSQL: once per worker; SQLite: once per file)."""
+    """Drop and create every table (PostgreSQL: once per worker; SQLite: once per file), with
+    the standing "Test HIS" client."""
     load_models()
     engine = create_engine(DatabaseSettings(url=url))
     async with engine.begin() as conn:
         await conn.run_sync(metadata.drop_all)
         await conn.run_sync(metadata.create_all)
+        await _register_test_his(conn)
     await engine.dispose()
 
 
 async def empty_tables(url: str) -> None:
-    """Remove every row, quickly, between PostgreSQL tests."""
+    """Remove every row, quickly, between PostgreSQL tests (the "Test HIS" client comes back)."""
     engine = create_engine(DatabaseSettings(url=url))
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        await _register_test_his(conn)
     await engine.dispose()
 
 

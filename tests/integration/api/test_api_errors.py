@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from portal.api.models import ApiClient
 from portal.cards.controllers.api import SCANS_PER_MINUTE
-from tests.conftest import TEST_IMPORT_TOKEN, StillClock
+from tests.conftest import StillClock
 from tests.support.booking import standard_timetable
 from tests.support.cards import make_api_client
 from tests.support.client import PortalClient
+from tests.support.databases import TEST_IMPORT_TOKEN
 
 TIMETABLE = "/api/v1/timetable"
 SCANS = "/api/v1/scans"
@@ -192,7 +193,7 @@ def test_every_operation_documents_its_errors_as_api_error(client: PortalClient)
     shape = document["components"]["schemas"]["ApiError"]
     assert set(shape["required"]) == SHAPE
     expected = {
-        TIMETABLE: {"400", "401", "413", "415", "422"},
+        TIMETABLE: {"400", "401", "403", "413", "415", "422"},
         SCANS: {"400", "401", "403", "413", "415", "422", "429"},
     }
     for path, statuses in expected.items():

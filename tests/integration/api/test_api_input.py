@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from portal.audit.models import AuditEvent
 from portal.booking.models import Department, Doctor, Schedule, Slot
-from tests.conftest import TEST_IMPORT_TOKEN
 from tests.support.booking import department, session, standard_timetable
 from tests.support.cards import make_api_client
 from tests.support.client import PortalClient
+from tests.support.databases import TEST_IMPORT_TOKEN
 
 TIMETABLE = "/api/v1/timetable"
 FEE_WORDS = "must be a decimal number of yuan from 0 to 10000 with at most two decimal places"

@@ -24,17 +24,18 @@ import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from harness.live import IMPORT_TOKEN, LIFTED_LIMITS
-from harness.server import LiveServer, prepare_database
+from harness.live import LIFTED_LIMITS
+from harness.server import LiveServer, prepare_database, register_client
+from portal.api.services import SCOPES
 from portal.app import create_app
 from portal.booking.controllers.api import REFUSED
-from portal.staff.seed import DEMO_SCANNER_TOKEN
 from tests.conftest import make_settings
 from tests.support.live_servers import database_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("live-api-fuzz")]
 
 TIMETABLE = "/api/v1/timetable"
+FUZZ_TOKEN = "ymt_fuzz_client_token_0123456789"
 EXAMPLES = 150
 # A fixed seed keeps CI repeatable; set PORTAL_TEST_FUZZ_SEED to explore other inputs.
 SEED = int(os.environ.get("PORTAL_TEST_FUZZ_SEED", "20261124"))
@@ -53,8 +54,9 @@ def fuzz_config() -> SchemathesisConfig:
             "generation": {"mode": "all", "max-examples": EXAMPLES, "database": "none"},
             "auth": {
                 "openapi": {
-                    "importToken": {"bearer": IMPORT_TOKEN},
-                    "apiClientToken": {"bearer": DEMO_SCANNER_TOKEN},
+                    # One token for every operation (they share the scheme): a client that
+                    # holds every scope, so no operation is only ever refused with a 403.
+                    "apiClientToken": {"bearer": FUZZ_TOKEN},
                 }
             },
             "operations": [
@@ -80,11 +82,12 @@ def fuzz_config() -> SchemathesisConfig:
 def live_api(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, worker_id: str
 ) -> Iterator[LiveServer]:
-    """A migrated and seeded database (the seed registers the demo scanner's token) and a server
-    on it with the import token set."""
+    """A migrated and seeded database with a client that holds every scope, and a server on
+    it."""
     tmp_path = tmp_path_factory.mktemp("api-fuzz")
     url = database_for(request.param, tmp_path, f"fuzz_{worker_id}")
     prepare_database(url, **LIFTED_LIMITS)
+    register_client(url, "Fuzz client", FUZZ_TOKEN, list(SCOPES))
     server = LiveServer(url, extra_env=LIFTED_LIMITS, log_path=tmp_path / "server.log")
     with server:
         yield server

@@ -149,8 +149,10 @@ def test_an_invalid_shape_is_refused_with_details(client: PortalClient) -> None:
 def test_the_openapi_schema_documents_the_import_and_its_token(client: PortalClient) -> None:
     schema = client.get("/schema/openapi.json").json()
     operation = schema["paths"]["/api/v1/timetable"]["post"]
-    assert operation["security"] == [{"importToken": []}]
-    assert schema["components"]["securitySchemes"]["importToken"]["scheme"] == "bearer"
+    assert operation["security"] == [{"apiClientToken": []}]
+    assert "timetable:write" in operation["description"]
+    assert "403" in operation["responses"]
+    assert schema["components"]["securitySchemes"]["apiClientToken"]["scheme"] == "bearer"
     assert "TimetableImport" in json.dumps(operation["requestBody"])
 
 

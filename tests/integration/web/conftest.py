@@ -34,9 +34,8 @@ class CapturingSender:
         return match.group(1)
 
 
-PRODUCTION_ENVIRONMENT = {
+PRODUCTION_ENVIRONMENT: dict[str, str] = {
     # Everything else production insists on, so only the setting under test decides.
-    "PORTAL_IMPORT_TOKEN": "web-tests-import-token-0123456789-abcdef",
 }
 
 

@@ -131,13 +131,3 @@ def test_settings_that_contradict_themselves_are_refused(broken: dict[str, objec
 
 def test_the_release_time_may_have_seconds() -> None:
     assert BookingSettings(release_time="07:30:15").release_clock.second == 15
-
-
-def test_production_refuses_the_development_import_token() -> None:
-    from portal.settings import DEVELOPMENT_IMPORT_TOKEN, ImportSettings
-
-    with pytest.raises(SettingsError):
-        ImportSettings(token=DEVELOPMENT_IMPORT_TOKEN).check(production=True)
-    ImportSettings(token=DEVELOPMENT_IMPORT_TOKEN).check(production=False)
-    with pytest.raises(SettingsError):
-        ImportSettings(token="short").check(production=True)
