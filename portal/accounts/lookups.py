@@ -58,3 +58,14 @@ async def contact_of(session: AsyncSession, account_id: UUID) -> Contact | None:
 async def account_id_with_phone(session: AsyncSession, phone: str) -> UUID | None:
     """The account that logs in with this (normalised) phone number, if any."""
     return await session.scalar(select(Account.id).where(Account.phone == phone))
+
+
+async def patients_with_id_numbers(session: AsyncSession, id_numbers: list[str]) -> dict[str, UUID]:
+    """The patients these resident ID numbers (normalised, 18 characters) belong to, by number:
+    how the hospital's systems name a patient. Unknown numbers are left out."""
+    if not id_numbers:
+        return {}
+    rows = await session.execute(
+        select(Patient.id_number, Patient.id).where(Patient.id_number.in_(sorted(set(id_numbers))))
+    )
+    return {number: patient_id for number, patient_id in rows}

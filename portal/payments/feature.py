@@ -1,8 +1,34 @@
-"""The payments feature's declaration (see portal/web/feature.py). For now the bills other
-features ask it to create, void and reinstate (``portal.payments.services.BillService``) and the
-money helper templates use; its pages come with the payments work."""
+"""The payments feature's declaration (see portal/web/feature.py): the bills other features ask
+it to create, void and reinstate (``portal.payments.services.BillService``), the bills the
+hospital's systems send (``POST /api/v1/bills``), the family's bills pages and the money helper
+templates use."""
 
+from portal.core.i18n import lazy_gettext
+from portal.payments import labels
+from portal.payments.controllers import route_handlers
 from portal.payments.money import yuan
 from portal.web.feature import Feature
+from portal.web.tiles import Tile
 
-feature = Feature(name="payments", template_globals={"yuan": yuan})
+feature = Feature(
+    name="payments",
+    route_handlers=route_handlers,
+    template_globals={
+        "yuan": yuan,
+        "bill_status_label": labels.bill_status_label,
+        "category_label": labels.category_label,
+    },
+    tiles=[
+        Tile(
+            key="bills",
+            label=lazy_gettext("Pay bills"),
+            hint=lazy_gettext("What each of your family owes"),
+            route="bills",
+            icon="pay",
+            group="payments_reports",
+            rank=10,
+            elder_rank=40,
+            needs_login=True,
+        )
+    ],
+)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db.base import Base
@@ -24,19 +24,50 @@ VOID = "void"
 BILL_STATUSES = (UNPAID, PAID, REFUNDED, VOID)
 
 REGISTRATION = "registration"
+HOSPITAL = "hospital"
+"""A bill the hospital's own systems (HIS) sent: tests, examinations, medicines."""
+
+# What a bill's line is for (the categories a hospital's fee schedule uses).
+EXAMINATION = "examination"
+LAB_TEST = "lab_test"
+MEDICINE = "medicine"
+MATERIAL = "material"
+ITEM_CATEGORIES = (REGISTRATION, EXAMINATION, LAB_TEST, MEDICINE, MATERIAL)
+
+BILLED = "billed"
+ITEM_VOID = "void"
 
 
 class BillItem(Base):
-    """One line of a bill."""
+    """One line of a bill. ``line`` is the hospital's own line number, unique in its bill (a
+    registration bill's one line is "1"); a voided line stays, counted in no total."""
 
     __tablename__ = "bill_item"
+    __table_args__ = (UniqueConstraint("bill_id", "line"),)
 
     bill_id: Mapped[UUID] = mapped_column(ForeignKey("bill.id", ondelete="CASCADE"), index=True)
+    line: Mapped[str] = mapped_column(String(32), default="1", server_default="1")
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(120))
+    category: Mapped[str] = mapped_column(
+        String(16), default=REGISTRATION, server_default=REGISTRATION
+    )
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     unit_cents: Mapped[int] = mapped_column(Integer)
     amount_cents: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(8), default=BILLED, server_default=BILLED)
+
+    @property
+    def is_void(self) -> bool:
+        return self.status == ITEM_VOID
+
+    @property
+    def unit_price(self) -> Decimal:
+        return yuan(self.unit_cents)
+
+    @property
+    def amount(self) -> Decimal:
+        return yuan(self.amount_cents)
 
 
 class Bill(Base):
@@ -49,6 +80,11 @@ class Bill(Base):
         ForeignKey("account.id", ondelete="SET NULL"), index=True
     )
     kind: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str | None] = mapped_column(String(40), unique=True, default=None)
+    """The hospital's bill number (imported bills; a registration bill has none): sending the
+    same number again updates that bill, never adds another."""
+    title: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    """What the bill is for, in the hospital's words (检验费 · 心血管内科)."""
     appointment_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("appointment.id", ondelete="SET NULL"), index=True, default=None
     )

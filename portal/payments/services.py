@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.core.errors import NotFound
+from portal.core.i18n import gettext as _
 from portal.payments.models import PAID, REGISTRATION, UNPAID, VOID, Bill, BillItem
 
 
@@ -97,6 +99,28 @@ class BillService:
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def bills_of(self, patient_ids: Sequence[UUID], *, limit: int = 200) -> list[Bill]:
+        """These patients' bills, unpaid first, then newest first (at most ``limit``)."""
+        if not patient_ids:
+            return []
+        unpaid_first = case((Bill.status == UNPAID, 0), else_=1)
+        return list(
+            await self.session.scalars(
+                select(Bill)
+                .where(Bill.patient_id.in_(list(patient_ids)))
+                .order_by(unpaid_first, Bill.created_at.desc(), Bill.id)
+                .limit(limit)
+            )
+        )
+
+    async def bill_of(self, patient_ids: Sequence[UUID], bill_id: UUID) -> Bill:
+        """One of these patients' bills; NotFound for any other (someone else's looks the same
+        as none)."""
+        bill = await self.session.get(Bill, bill_id)
+        if bill is None or bill.patient_id not in set(patient_ids):
+            raise NotFound(_("There is no such bill."))
+        return bill
 
     async def bill_for_appointment(self, appointment_id: UUID) -> Bill | None:
         """The newest bill of an appointment (the registration fee)."""

@@ -1,0 +1,5 @@
+"""The payments feature's routes: the bills pages and the bills import."""
+
+from portal.payments.controllers import api, pages
+
+route_handlers = [*pages.route_handlers, *api.route_handlers]

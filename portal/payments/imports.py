@@ -1,0 +1,283 @@
+"""Bills from the hospital's own systems (HIS): added or updated by the hospital's bill number, in
+one transaction, and lines voided when what they were for will not happen.
+
+Sending the same bills twice changes nothing. A bill still unpaid takes the lines it is sent
+(a line missing from a new sending is voided, never deleted); a paid one can no longer change.
+The patient is named by their card number or ID number, and an unknown patient refuses the
+whole import: a bill is never kept for nobody. Every refusal changes nothing and says where, in
+words; every bill added, changed or voided is audited under the client that sent it.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.accounts.lookups import patients_with_id_numbers
+from portal.audit.services import record
+from portal.cards.lookups import patients_with_card_numbers
+from portal.core.actor import Actor
+from portal.core.errors import NotFound
+from portal.db.transactions import begin_write, lock_key
+from portal.payments.models import BILLED, HOSPITAL, ITEM_VOID, UNPAID, VOID, Bill, BillItem
+from portal.payments.schemas import BillIn, BillsImport, BillsResult, ItemIn, PatientRef
+
+MAX_LINE_FEN = 100_000_000
+"""¥1,000,000: no outpatient line costs more (and the quantity times the price must fit)."""
+MAX_BILL_FEN = 1_000_000_000
+
+
+class Problem:
+    """Why bills cannot be imported: where (``bills[2].items[0].line``), and what."""
+
+    def __init__(self, where: str, what: str) -> None:
+        self.where = where
+        self.what = what
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}"
+
+
+class BillsRefused(Exception):
+    """The bills contradict themselves or what we hold; nothing was changed."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(map(str, problems)))
+        self.problems = problems
+
+
+def _lines_of(bill: Bill) -> dict[str, tuple[str, str, str, int, int]]:
+    return {
+        i.line: (i.code, i.name, i.category, i.quantity, i.unit_cents)
+        for i in bill.items
+        if not i.is_void
+    }
+
+
+def _wanted(items: list[ItemIn]) -> dict[str, tuple[str, str, str, int, int]]:
+    return {i.line: (i.code, i.name, i.category, i.quantity, i.unit_price_fen) for i in items}
+
+
+def _shape_problems(payload: BillsImport) -> list[Problem]:
+    """What is wrong with the bills on their own: repeats, and amounts beyond any bill."""
+    problems: list[Problem] = []
+    numbers: set[str] = set()
+    for index, bill in enumerate(payload.bills):
+        where = f"bills[{index}]"
+        if bill.number in numbers:
+            problems.append(Problem(f"{where}.number", f"{bill.number} is sent more than once"))
+        numbers.add(bill.number)
+        lines: set[str] = set()
+        total = 0
+        for position, item in enumerate(bill.items):
+            amount = item.quantity * item.unit_price_fen
+            total += amount
+            if item.line in lines:
+                problems.append(
+                    Problem(f"{where}.items[{position}].line", f"line {item.line} is sent twice")
+                )
+            lines.add(item.line)
+            if amount > MAX_LINE_FEN:
+                problems.append(
+                    Problem(
+                        f"{where}.items[{position}]",
+                        "quantity times unit_price_fen is more than 100000000 fen (¥1,000,000)",
+                    )
+                )
+        if total > MAX_BILL_FEN:
+            problems.append(Problem(f"{where}.items", "the bill is more than ¥10,000,000 in all"))
+    return problems
+
+
+async def _patients(session: AsyncSession, payload: BillsImport) -> dict[int, UUID]:
+    """Each bill's patient, by the bill's index; unknown patients are left out."""
+    refs: list[PatientRef] = [b.patient for b in payload.bills]
+    by_card = await patients_with_card_numbers(
+        session, [r.card_number for r in refs if r.card_number]
+    )
+    by_id = await patients_with_id_numbers(session, [r.id_number for r in refs if r.id_number])
+    found: dict[int, UUID] = {}
+    for index, ref in enumerate(refs):
+        patient = by_card.get(ref.card_number or "") or by_id.get(ref.id_number or "")
+        if patient is not None:
+            found[index] = patient
+    return found
+
+
+def _new_bill(bill_in: BillIn, patient_id: UUID) -> Bill:
+    items = [
+        BillItem(
+            line=i.line,
+            code=i.code,
+            name=i.name,
+            category=i.category,
+            quantity=i.quantity,
+            unit_cents=i.unit_price_fen,
+            amount_cents=i.quantity * i.unit_price_fen,
+            status=BILLED,
+        )
+        for i in bill_in.items
+    ]
+    return Bill(
+        patient_id=patient_id,
+        account_id=None,
+        kind=HOSPITAL,
+        number=bill_in.number,
+        title=bill_in.title,
+        total_cents=sum(i.amount_cents for i in items),
+        insurance_cents=0,
+        status=UNPAID,
+        items=items,
+    )
+
+
+def _retotal(bill: Bill) -> None:
+    """The total is always the sum of the lines still billed, worked out here."""
+    billed = [i for i in bill.items if not i.is_void]
+    bill.total_cents = sum(i.amount_cents for i in billed)
+    if not billed and bill.status == UNPAID:
+        bill.status = VOID
+
+
+def _update(bill: Bill, bill_in: BillIn) -> None:
+    by_line = {i.line: i for i in bill.items}
+    for item in bill_in.items:
+        line = by_line.get(item.line)
+        if line is None:
+            line = BillItem(line=item.line)
+            bill.items.append(line)
+        line.code, line.name, line.category = item.code, item.name, item.category
+        line.quantity, line.unit_cents = item.quantity, item.unit_price_fen
+        line.amount_cents = item.quantity * item.unit_price_fen
+        line.status = BILLED
+    sent = {i.line for i in bill_in.items}
+    for line in bill.items:
+        if line.line not in sent:
+            line.status = ITEM_VOID
+    bill.title = bill_in.title
+    _retotal(bill)
+
+
+async def _lock_and_load(session: AsyncSession, numbers: list[str]) -> dict[str, Bill]:
+    """Take the bills' numbers in turn (PostgreSQL: two imports of one bill wait for each
+    other; SQLite's write lock already does), then read what we hold."""
+    for number in sorted(set(numbers)):
+        await lock_key(session, f"bill:{number}")
+    held = await session.scalars(
+        select(Bill)
+        .where(Bill.number.in_(sorted(set(numbers))))
+        .execution_options(populate_existing=True)
+    )
+    return {b.number: b for b in held if b.number is not None}
+
+
+async def import_bills(session: AsyncSession, payload: BillsImport, actor: Actor) -> BillsResult:
+    """Add or update every bill in ``payload``; raise ``BillsRefused`` (changing nothing)."""
+    if problems := _shape_problems(payload):
+        raise BillsRefused(problems)
+    result = BillsResult()
+    await begin_write(session)
+    try:
+        held = await _lock_and_load(session, [b.number for b in payload.bills])
+        patients = await _patients(session, payload)
+        for index, bill_in in enumerate(payload.bills):
+            where = f"bills[{index}]"
+            patient_id = patients.get(index)
+            if patient_id is None:
+                problems.append(
+                    Problem(
+                        f"{where}.patient",
+                        "no patient of this hospital has this "
+                        + ("card number" if bill_in.patient.card_number else "ID number"),
+                    )
+                )
+                continue
+            bill = held.get(bill_in.number)
+            if bill is None:
+                bill = _new_bill(bill_in, patient_id)
+                session.add(bill)
+                result.created += 1
+                outcome = "created"
+            elif bill.patient_id != patient_id:
+                problems.append(
+                    Problem(f"{where}.patient", f"bill {bill_in.number} is another patient's")
+                )
+                continue
+            elif bill.title == bill_in.title and _lines_of(bill) == _wanted(bill_in.items):
+                result.unchanged += 1
+                continue
+            elif bill.status != UNPAID:
+                problems.append(
+                    Problem(
+                        f"{where}.number",
+                        f"bill {bill_in.number} is {bill.status}: it can no longer change",
+                    )
+                )
+                continue
+            else:
+                _update(bill, bill_in)
+                result.updated += 1
+                outcome = "updated"
+            await record(
+                session,
+                actor,
+                "bill.import",
+                outcome,
+                patient_id=patient_id,
+                detail=f"{bill_in.number}: {bill.total_cents} fen",
+            )
+        if problems:
+            raise BillsRefused(problems)
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    return result
+
+
+async def void_lines(
+    session: AsyncSession, number: str, lines: list[str], actor: Actor
+) -> tuple[Bill, int]:
+    """Void lines of an unpaid bill (sending it again voids nothing more). Returns the bill and
+    how many lines changed. A bill with no line left billed is void: nothing to pay."""
+    await begin_write(session)
+    try:
+        bill = (await _lock_and_load(session, [number])).get(number)
+        if bill is None:
+            raise NotFound(f"there is no bill numbered {number}")
+        by_line = {i.line: i for i in bill.items}
+        unknown = [line for line in dict.fromkeys(lines) if line not in by_line]
+        if unknown:
+            raise BillsRefused(
+                [Problem("lines", f"bill {number} has no line {', '.join(unknown)}")]
+            )
+        wanted = [by_line[line] for line in dict.fromkeys(lines) if not by_line[line].is_void]
+        if wanted and bill.status != UNPAID:
+            raise BillsRefused(
+                [
+                    Problem(
+                        "lines",
+                        f"bill {number} is {bill.status}: only an unpaid bill's lines can be "
+                        "voided",
+                    )
+                ]
+            )
+        for item in wanted:
+            item.status = ITEM_VOID
+        if wanted:
+            _retotal(bill)
+            await record(
+                session,
+                actor,
+                "bill.void",
+                "voided",
+                patient_id=bill.patient_id,
+                detail=f"{number}: lines {', '.join(i.line for i in wanted)}",
+            )
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    return bill, len(wanted)
