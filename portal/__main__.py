@@ -1,6 +1,6 @@
 """Command line: ``python -m portal migrate | seed | serve | makemigration | check-migrations |
 create-staff | link-doctor | unlock-staff | create-api-client | list-api-clients |
-retire-api-client | import-timetable | record-no-shows | release-places``."""
+retire-api-client | import-timetable | import-bills | record-no-shows | release-places``."""
 
 from __future__ import annotations
 
@@ -352,6 +352,27 @@ def import_timetable_command(path: str) -> None:
     )
     for warning in result.warnings:
         click.echo(f"warning: {warning}")
+
+
+@cli.command("import-bills")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, readable=True))
+def import_bills_command(path: str) -> None:
+    """Add or update bills from a JSON file (the format of POST /api/v1/bills), audited as the
+    command line."""
+    import msgspec
+
+    from portal.payments.cli import import_file
+    from portal.payments.imports import BillsRefused
+
+    try:
+        result = asyncio.run(import_file(path))
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
+        raise click.ClickException(f"{path} is not a valid bills file: {exc}") from exc
+    except BillsRefused as exc:
+        raise click.ClickException("; ".join(map(str, exc.problems))) from exc
+    click.echo(
+        f"bills: {result.created} new, {result.updated} updated, {result.unchanged} unchanged"
+    )
 
 
 @cli.command("record-no-shows")

@@ -7,12 +7,14 @@ from portal.core.i18n import lazy_gettext
 from portal.payments import labels
 from portal.payments.controllers import route_handlers
 from portal.payments.money import yuan
+from portal.payments.seed import seed_bills
 from portal.web.feature import Feature
 from portal.web.tiles import Tile
 
 feature = Feature(
     name="payments",
     route_handlers=route_handlers,
+    seed=seed_bills,
     template_globals={
         "yuan": yuan,
         "bill_status_label": labels.bill_status_label,

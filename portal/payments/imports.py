@@ -22,7 +22,14 @@ from portal.core.actor import Actor
 from portal.core.errors import NotFound
 from portal.db.transactions import begin_write, lock_key
 from portal.payments.models import BILLED, HOSPITAL, ITEM_VOID, UNPAID, VOID, Bill, BillItem
-from portal.payments.schemas import BillIn, BillsImport, BillsResult, ItemIn, PatientRef
+from portal.payments.schemas import (
+    BillIn,
+    BillsImport,
+    BillsResult,
+    ByCardNumber,
+    ByIdNumber,
+    ItemIn,
+)
 
 MAX_LINE_FEN = 100_000_000
 """¥1,000,000: no outpatient line costs more (and the quantity times the price must fit)."""
@@ -93,14 +100,16 @@ def _shape_problems(payload: BillsImport) -> list[Problem]:
 
 async def _patients(session: AsyncSession, payload: BillsImport) -> dict[int, UUID]:
     """Each bill's patient, by the bill's index; unknown patients are left out."""
-    refs: list[PatientRef] = [b.patient for b in payload.bills]
+    refs = [b.patient for b in payload.bills]
     by_card = await patients_with_card_numbers(
-        session, [r.card_number for r in refs if r.card_number]
+        session, [r.value for r in refs if isinstance(r, ByCardNumber)]
     )
-    by_id = await patients_with_id_numbers(session, [r.id_number for r in refs if r.id_number])
+    by_id = await patients_with_id_numbers(
+        session, [r.value for r in refs if isinstance(r, ByIdNumber)]
+    )
     found: dict[int, UUID] = {}
     for index, ref in enumerate(refs):
-        patient = by_card.get(ref.card_number or "") or by_id.get(ref.id_number or "")
+        patient = (by_card if isinstance(ref, ByCardNumber) else by_id).get(ref.value)
         if patient is not None:
             found[index] = patient
     return found
@@ -190,7 +199,11 @@ async def import_bills(session: AsyncSession, payload: BillsImport, actor: Actor
                     Problem(
                         f"{where}.patient",
                         "no patient of this hospital has this "
-                        + ("card number" if bill_in.patient.card_number else "ID number"),
+                        + (
+                            "card number"
+                            if isinstance(bill_in.patient, ByCardNumber)
+                            else "ID number"
+                        ),
                     )
                 )
                 continue

@@ -49,32 +49,29 @@ Category = Literal["registration", "examination", "lab_test", "medicine", "mater
 MAX_FEN = 100_000_000  # ¥1,000,000: above any outpatient line
 
 
-class PatientRef(InputStruct):
-    """Whose bill it is: the number of their e-card (就诊卡号, 16 digits) or their resident ID
-    number (身份证号, 18 characters). One of the two."""
+class ByCardNumber(InputStruct, tag_field="system", tag="card_number"):
+    """The patient's e-card number (就诊卡号), 16 digits; a replaced card still names them."""
 
-    card_number: (
-        Annotated[
-            str,
-            Meta(pattern=r"^[0-9]{16}$", extra={"problem": "must be the card's 16 digits"}),
-        ]
-        | None
-    ) = None
-    id_number: (
-        Annotated[
-            str,
-            Meta(
-                pattern=r"^[0-9]{17}[0-9X]$",
-                extra={"problem": "must be the 18 characters of a resident ID number"},
-            ),
-        ]
-        | None
-    ) = None
+    value: Annotated[
+        str, Meta(pattern=r"^[0-9]{16}$", extra={"problem": "must be the card's 16 digits"})
+    ]
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if (self.card_number is None) == (self.id_number is None):
-            raise ValueError("patient: give exactly one of card_number and id_number")
+
+class ByIdNumber(InputStruct, tag_field="system", tag="id_number"):
+    """The patient's resident ID number (身份证号), 18 characters."""
+
+    value: Annotated[
+        str,
+        Meta(
+            pattern=r"^[0-9]{17}[0-9X]$",
+            extra={"problem": "must be the 18 characters of a resident ID number"},
+        ),
+    ]
+
+
+PatientRef = ByCardNumber | ByIdNumber
+"""Whose bill it is: ``{"system": "card_number", "value": "…"}`` or
+``{"system": "id_number", "value": "…"}``."""
 
 
 class ItemIn(InputStruct):

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.api.auth import api_caller, requires_scope
@@ -32,6 +32,7 @@ from portal.web.api import (
 from portal.web.jsonbody import ApiRequest
 
 REFUSED = "The bills were not imported"
+LINES_REFUSED = "The lines were not voided"
 MAX_BODY_BYTES = 5 * 1024 * 1024
 NUMBER = re.compile(NUMBER_PATTERN)
 MAX_NUMBER = 40
@@ -106,12 +107,30 @@ async def import_bills_api(
         "line twice changes nothing. Scope `bills:write`."
     ),
     status_code=200,
-    responses=error_responses(400, 401, 403, 404, 413, 415, 422),
+    responses=error_responses(
+        400,
+        401,
+        403,
+        404,
+        413,
+        415,
+        422,
+        s404="There is no bill with this number; nothing changed",
+        s422=f"A line the bill does not have, or a paid bill (title: {LINES_REFUSED!r})",
+    ),
     opt={"skip_session": True},
 )
 async def void_bill_lines_api(
     request: Request[Any, Any, Any],
-    number: FromPath[str],
+    number: Annotated[
+        str,
+        Parameter(
+            pattern=NUMBER_PATTERN,
+            min_length=1,
+            max_length=MAX_NUMBER,
+            description="The hospital's bill number",
+        ),
+    ],
     data: JSONBody[VoidIn],
     db_session: NamedDependency[AsyncSession],
 ) -> VoidResult:
@@ -124,7 +143,7 @@ async def void_bill_lines_api(
     except NotFound as exc:
         raise ApiProblem(404, [FieldError(field="number", problem=exc.message)]) from exc
     except BillsRefused as exc:
-        raise _refused(exc, "The lines were not voided") from exc
+        raise _refused(exc, LINES_REFUSED) from exc
     return VoidResult(
         number=number,
         status=bill.status,  # type: ignore[arg-type]

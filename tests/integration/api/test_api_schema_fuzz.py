@@ -7,10 +7,11 @@ and fuzzing phases, with a valid bearer token for each operation. Zero failures 
 every answer's status and body are documented, everything the document forbids is refused, and
 everything it allows is accepted.
 
-One allowance, for one operation: a timetable the document allows can still be refused (422) by
-the import's rules, which no schema can express (a session's doctor must exist; slots must not
-overlap). ``refused_only_by_the_import_rules`` checks that such a refusal really is one of those
-rules and never a field the document calls valid.
+One allowance, for the imports: a timetable or a bill the document allows can still be refused
+(422) by the import's rules, which no schema can express (a session's doctor must exist; slots
+must not overlap; a bill's patient must be known, a paid bill cannot change).
+``refused_only_by_the_import_rules`` checks that such a refusal really is one of those rules and
+never a field the document calls valid.
 """
 
 from __future__ import annotations
@@ -29,12 +30,21 @@ from harness.server import LiveServer, prepare_database, register_client
 from portal.api.services import SCOPES
 from portal.app import create_app
 from portal.booking.controllers.api import REFUSED
+from portal.payments.controllers.api import LINES_REFUSED
+from portal.payments.controllers.api import REFUSED as BILLS_REFUSED
 from tests.conftest import make_settings
 from tests.support.live_servers import database_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("live-api-fuzz")]
 
 TIMETABLE = "/api/v1/timetable"
+RULES = {
+    TIMETABLE: REFUSED,
+    "/api/v1/bills": BILLS_REFUSED,
+    "/api/v1/bills/{number}/voids": LINES_REFUSED,
+}
+"""Operations whose own rules may refuse a body the document allows, with the title they
+refuse it under."""
 FUZZ_TOKEN = "ymt_fuzz_client_token_0123456789"
 EXAMPLES = 150
 # A fixed seed keeps CI repeatable; set PORTAL_TEST_FUZZ_SEED to explore other inputs.
@@ -61,7 +71,7 @@ def fuzz_config() -> SchemathesisConfig:
             },
             "operations": [
                 {
-                    "include-path": TIMETABLE,
+                    "include-path": path,
                     "checks": {
                         "positive_data_acceptance": {
                             # Schemathesis's defaults less 3xx and 5xx (never right here), plus
@@ -71,6 +81,7 @@ def fuzz_config() -> SchemathesisConfig:
                         }
                     },
                 }
+                for path in RULES
             ],
         }
     )
@@ -94,11 +105,12 @@ def live_api(
 
 
 def refused_only_by_the_import_rules(ctx: Any, response: Any, case: Any) -> bool | None:
-    """A schema-valid timetable may be refused only by the import's rules, never for a field."""
+    """A schema-valid body may be refused only by the operation's own rules (an unknown doctor
+    or patient, a paid bill), never for a field."""
     positive = case.meta is not None and case.meta.generation.mode.is_positive
-    if positive and case.path == TIMETABLE and response.status_code == 422:
+    if positive and case.path in RULES and response.status_code == 422:
         body = response.json()
-        assert body["title"] == REFUSED, f"a valid timetable was refused: {body}"
+        assert body["title"] == RULES[case.path], f"a valid body was refused: {body}"
     return None
 
 

@@ -53,7 +53,7 @@ def lab_bill(
 ) -> dict[str, Any]:
     return {
         "number": number,
-        "patient": {"card_number": card},
+        "patient": {"system": "card_number", "value": card},
         "title": title,
         "items": list(items)
         or [

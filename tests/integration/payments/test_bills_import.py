@@ -51,7 +51,7 @@ def test_a_bill_is_added_with_its_total_worked_out_here(client: PortalClient, fa
 
 def test_a_patient_is_found_by_id_number_too(client: PortalClient, family: Any) -> None:
     bill = lab_bill("MZ002", "")
-    bill["patient"] = {"id_number": family["self"]["id_number"]}
+    bill["patient"] = {"system": "id_number", "value": family["self"]["id_number"]}
     assert send(client, bill).status_code == 200
     assert str(bills(client)[0].patient_id) == family["self"]["id"]
 
@@ -155,9 +155,13 @@ def test_a_bill_number_is_one_patients(client: PortalClient, family: Any) -> Non
         (lambda b: b["items"][0].update(extra=1), "bills[0].items[0].extra"),
         (lambda b: b.update(patient={}), "bills[0].patient"),
         (
-            lambda b: b.update(patient={"card_number": "１２３４５６７８９０１２３４５２"}),
-            "bills[0].patient.card_number",
+            lambda b: b.update(
+                patient={"system": "card_number", "value": "１２３４５６７８９０１２３４５２"}
+            ),
+            "bills[0].patient.value",
         ),
+        (lambda b: b.update(patient={"system": "passport", "value": "E1234"}), "bills[0].patient"),
+        (lambda b: b.update(patient={"card_number": "1234567890123452"}), "bills[0].patient"),
     ],
 )
 def test_bad_input_is_a_clear_4xx_naming_the_field_and_nothing_is_kept(
