@@ -167,6 +167,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     settings.app.check()
     settings.login.check(settings.app.is_production)
     settings.booking.check()
+    settings.insurance.check()
     resolve_dependencies_in_order()
     engine = create_engine(settings.db)
     db_config = SQLAlchemyAsyncConfig(

@@ -263,6 +263,51 @@ class BookingSettings:
 
 
 @dataclass(frozen=True)
+class InsuranceScheme:
+    """One insurance scheme's outpatient rules for a calendar year: the deductible (起付线) the
+    patient pays first, the share insurance pays of the rest, and the most it pays in a year."""
+
+    deductible_fen: int
+    percent: int
+    annual_cap_fen: int
+
+
+def _scheme(prefix: str, deductible: int, percent: int, cap: int) -> InsuranceScheme:
+    return InsuranceScheme(
+        deductible_fen=_env_int(f"{prefix}_DEDUCTIBLE_FEN", deductible),
+        percent=_env_int(f"{prefix}_PERCENT", percent),
+        annual_cap_fen=_env_int(f"{prefix}_CAP_FEN", cap),
+    )
+
+
+@dataclass(frozen=True)
+class InsuranceSettings:
+    """The development settlement's rules (the real one asks the national insurance platform).
+
+    Item classes: 甲 (A) fully covered, 乙 (B) a self-paid part first
+    (``class_b_self_percent``) and the rest covered, 丙 (C) self-paid."""
+
+    class_b_self_percent: int = field(
+        default_factory=lambda: _env_int("PORTAL_INSURANCE_CLASS_B_SELF_PERCENT", 10)
+    )
+    employee: InsuranceScheme = field(
+        default_factory=lambda: _scheme("PORTAL_INSURANCE_EMPLOYEE", 10_000, 70, 2_000_000)
+    )
+    resident: InsuranceScheme = field(
+        default_factory=lambda: _scheme("PORTAL_INSURANCE_RESIDENT", 0, 50, 300_000)
+    )
+
+    def check(self) -> None:
+        for name, scheme in (("EMPLOYEE", self.employee), ("RESIDENT", self.resident)):
+            if not 0 <= scheme.percent <= 100:
+                raise SettingsError(f"PORTAL_INSURANCE_{name}_PERCENT must be from 0 to 100")
+            if scheme.deductible_fen < 0 or scheme.annual_cap_fen < 0:
+                raise SettingsError(f"PORTAL_INSURANCE_{name}_* amounts must be 0 or more")
+        if not 0 <= self.class_b_self_percent <= 100:
+            raise SettingsError("PORTAL_INSURANCE_CLASS_B_SELF_PERCENT must be from 0 to 100")
+
+
+@dataclass(frozen=True)
 class EcardSettings:
     """Signing keys for the dynamic card code.
 
@@ -304,6 +349,7 @@ class Settings:
     ecard: EcardSettings = field(default_factory=EcardSettings)
     queue: QueueSettings = field(default_factory=QueueSettings)
     booking: BookingSettings = field(default_factory=BookingSettings)
+    insurance: InsuranceSettings = field(default_factory=InsuranceSettings)
 
     def check_exposure(self, host: str) -> None:
         """Refuse to listen beyond this machine on the published development secret: anyone who

@@ -4,8 +4,10 @@ hospital's systems send (``POST /api/v1/bills``), the family's bills pages and t
 templates use."""
 
 from portal.core.i18n import lazy_gettext
+from portal.core.touchpoints import Touchpoint
 from portal.payments import labels
 from portal.payments.controllers import route_handlers
+from portal.payments.desk import bills_on_scan
 from portal.payments.money import yuan
 from portal.payments.seed import seed_bills
 from portal.web.feature import Feature
@@ -15,10 +17,14 @@ feature = Feature(
     name="payments",
     route_handlers=route_handlers,
     seed=seed_bills,
+    desk_actions={Touchpoint.CASHIER: bills_on_scan},
     template_globals={
         "yuan": yuan,
         "bill_status_label": labels.bill_status_label,
         "category_label": labels.category_label,
+        "scheme_label": labels.scheme_label,
+        "class_label": labels.class_label,
+        "method_label": labels.method_label,
     },
     tiles=[
         Tile(

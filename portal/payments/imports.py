@@ -55,16 +55,22 @@ class BillsRefused(Exception):
         self.problems = problems
 
 
-def _lines_of(bill: Bill) -> dict[str, tuple[str, str, str, int, int]]:
+Line = tuple[str, str, str, int, int, str]
+
+
+def _lines_of(bill: Bill) -> dict[str, Line]:
     return {
-        i.line: (i.code, i.name, i.category, i.quantity, i.unit_cents)
+        i.line: (i.code, i.name, i.category, i.quantity, i.unit_cents, i.insurance_class)
         for i in bill.items
         if not i.is_void
     }
 
 
-def _wanted(items: list[ItemIn]) -> dict[str, tuple[str, str, str, int, int]]:
-    return {i.line: (i.code, i.name, i.category, i.quantity, i.unit_price_fen) for i in items}
+def _wanted(items: list[ItemIn]) -> dict[str, Line]:
+    return {
+        i.line: (i.code, i.name, i.category, i.quantity, i.unit_price_fen, i.insurance_class)
+        for i in items
+    }
 
 
 def _shape_problems(payload: BillsImport) -> list[Problem]:
@@ -126,6 +132,7 @@ def _new_bill(bill_in: BillIn, patient_id: UUID) -> Bill:
             unit_cents=i.unit_price_fen,
             amount_cents=i.quantity * i.unit_price_fen,
             status=BILLED,
+            insurance_class=i.insurance_class,
         )
         for i in bill_in.items
     ]
@@ -160,6 +167,7 @@ def _update(bill: Bill, bill_in: BillIn) -> None:
         line.code, line.name, line.category = item.code, item.name, item.category
         line.quantity, line.unit_cents = item.quantity, item.unit_price_fen
         line.amount_cents = item.quantity * item.unit_price_fen
+        line.insurance_class = item.insurance_class
         line.status = BILLED
     sent = {i.line for i in bill_in.items}
     for line in bill.items:

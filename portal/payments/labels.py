@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from portal.core.i18n import lazy_gettext
 from portal.payments.models import (
+    CARD,
+    CASH,
+    CLASS_A,
+    CLASS_B,
+    CLASS_C,
     EXAMINATION,
     LAB_TEST,
     MATERIAL,
@@ -11,7 +16,10 @@ from portal.payments.models import (
     PAID,
     REFUNDED,
     REGISTRATION,
+    SELF_PAY,
     UNPAID,
+    URBAN_EMPLOYEE,
+    URBAN_RURAL_RESIDENT,
     VOID,
 )
 
@@ -36,3 +44,28 @@ def bill_status_label(status: str) -> str:
 
 def category_label(category: str) -> str:
     return str(_CATEGORY.get(category, category))
+
+
+_SCHEME = {
+    URBAN_EMPLOYEE: lazy_gettext("Urban employee insurance"),
+    URBAN_RURAL_RESIDENT: lazy_gettext("Urban and rural resident insurance"),
+    SELF_PAY: lazy_gettext("Self-pay (no insurance)"),
+}
+_CLASS = {
+    CLASS_A: lazy_gettext("Class A: covered by insurance"),
+    CLASS_B: lazy_gettext("Class B: partly covered"),
+    CLASS_C: lazy_gettext("Class C: not covered"),
+}
+_METHOD = {CASH: lazy_gettext("Cash"), CARD: lazy_gettext("Bank card")}
+
+
+def scheme_label(scheme: str) -> str:
+    return str(_SCHEME.get(scheme, scheme))
+
+
+def class_label(insurance_class: str) -> str:
+    return str(_CLASS.get(insurance_class, insurance_class))
+
+
+def method_label(method: str) -> str:
+    return str(_METHOD.get(method, method))

@@ -37,6 +37,23 @@ ITEM_CATEGORIES = (REGISTRATION, EXAMINATION, LAB_TEST, MEDICINE, MATERIAL)
 BILLED = "billed"
 ITEM_VOID = "void"
 
+# Insurance item classes (医保目录): 甲 covered, 乙 a self-paid part first, 丙 self-paid.
+CLASS_A = "A"
+CLASS_B = "B"
+CLASS_C = "C"
+INSURANCE_CLASSES = (CLASS_A, CLASS_B, CLASS_C)
+
+# Insurance schemes (医保类型).
+URBAN_EMPLOYEE = "urban_employee"
+URBAN_RURAL_RESIDENT = "urban_rural_resident"
+SELF_PAY = "self_pay"
+SCHEMES = (URBAN_EMPLOYEE, URBAN_RURAL_RESIDENT, SELF_PAY)
+
+# How a payment was taken.
+CASH = "cash"
+CARD = "card"
+PAYMENT_METHODS = (CASH, CARD)
+
 
 class BillItem(Base):
     """One line of a bill. ``line`` is the hospital's own line number, unique in its bill (a
@@ -56,6 +73,7 @@ class BillItem(Base):
     unit_cents: Mapped[int] = mapped_column(Integer)
     amount_cents: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(8), default=BILLED, server_default=BILLED)
+    insurance_class: Mapped[str] = mapped_column(String(1), default=CLASS_C, server_default=CLASS_C)
 
     @property
     def is_void(self) -> bool:
@@ -91,6 +109,10 @@ class Bill(Base):
     total_cents: Mapped[int] = mapped_column(Integer)
     insurance_cents: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(12), default=UNPAID)
+    payment_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("payment.id", ondelete="SET NULL"), index=True, default=None
+    )
+    """The payment that captured it (none for a bill paid before payments were recorded)."""
 
     items: Mapped[list[BillItem]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="BillItem.created_at"
@@ -125,3 +147,55 @@ class Bill(Base):
     @property
     def patient_share(self) -> Decimal:
         return yuan(self.total_cents - self.insurance_cents)
+
+
+class InsuranceCover(Base):
+    """Which insurance scheme a patient is in (自费 until the family says otherwise)."""
+
+    __tablename__ = "insurance_cover"
+
+    patient_id: Mapped[UUID] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), unique=True
+    )
+    scheme: Mapped[str] = mapped_column(String(24), default=SELF_PAY)
+
+
+class InsuranceYear(Base):
+    """What a patient's insurance has counted in one calendar year: how much of the deductible
+    (起付线) they have paid, and how much insurance has paid (against the annual cap)."""
+
+    __tablename__ = "insurance_year"
+    __table_args__ = (UniqueConstraint("patient_id", "year"),)
+
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    deductible_used_cents: Mapped[int] = mapped_column(Integer, default=0)
+    paid_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Payment(Base):
+    """Money taken once for one or more of a patient's bills: at the cashier's window (cash or
+    card) or, later, through a gateway. ``key`` makes a repeated submission the same payment."""
+
+    __tablename__ = "payment"
+
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patient.id"), index=True)
+    method: Mapped[str] = mapped_column(String(12))
+    total_cents: Mapped[int] = mapped_column(Integer)
+    insurance_cents: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    """What the patient paid: the total less the insurance share."""
+    taken_by: Mapped[str] = mapped_column(String(80))
+
+    @property
+    def amount(self) -> Decimal:
+        return yuan(self.amount_cents)
+
+    @property
+    def insurance_share(self) -> Decimal:
+        return yuan(self.insurance_cents)
+
+    @property
+    def total(self) -> Decimal:
+        return yuan(self.total_cents)

@@ -90,6 +90,15 @@ class ItemIn(InputStruct):
         int, Meta(ge=0, le=MAX_FEN, description="Price of one, in fen (分): 2500 is ¥25.00")
     ]
     quantity: Annotated[int, Meta(ge=1, le=10000)] = 1
+    insurance_class: Annotated[
+        Literal["A", "B", "C"],
+        Meta(
+            description=(
+                "The item's class in the insurance catalogue: A 甲类 (covered), B 乙类 (a "
+                "self-paid part first), C 丙类 (not covered)"
+            )
+        ),
+    ] = "C"
 
 
 class BillIn(InputStruct):

@@ -12,8 +12,12 @@ from portal.accounts.lookups import account_id_with_phone
 from portal.accounts.seed import DEMO_PHONE
 from portal.accounts.services import PatientService
 from portal.core.events import EventBus
+from portal.payments.insurance import set_scheme
 from portal.payments.models import (
     BILLED,
+    CLASS_A,
+    CLASS_B,
+    CLASS_C,
     EXAMINATION,
     HOSPITAL,
     LAB_TEST,
@@ -21,11 +25,17 @@ from portal.payments.models import (
     MEDICINE,
     PAID,
     UNPAID,
+    URBAN_EMPLOYEE,
+    URBAN_RURAL_RESIDENT,
     Bill,
     BillItem,
 )
 
-# (patient, bill number, title, status, [(line, code, name, category, quantity, unit fen)])
+DEMO_SCHEMES = {"王秀英": URBAN_RURAL_RESIDENT, "李建国": URBAN_EMPLOYEE}
+"""The mother is in the residents' scheme, the father in the employees'; the daughter has not
+said (self-pay until she does)."""
+
+# (patient, bill number, title, status, [(line, code, name, category, quantity, unit fen, class)])
 DEMO_BILLS = [
     (
         "王秀英",
@@ -33,9 +43,9 @@ DEMO_BILLS = [
         "检验费 · 内分泌科",
         UNPAID,
         [
-            ("1", "LAB-GLU", "空腹血糖", LAB_TEST, 1, 1000),
-            ("2", "LAB-HBA1C", "糖化血红蛋白", LAB_TEST, 1, 6000),
-            ("3", "MAT-NEEDLE", "一次性采血针", MATERIAL, 1, 150),
+            ("1", "LAB-GLU", "空腹血糖", LAB_TEST, 1, 1000, CLASS_A),
+            ("2", "LAB-HBA1C", "糖化血红蛋白", LAB_TEST, 1, 6000, CLASS_B),
+            ("3", "MAT-NEEDLE", "一次性采血针", MATERIAL, 1, 150, CLASS_C),
         ],
     ),
     (
@@ -44,8 +54,8 @@ DEMO_BILLS = [
         "药费 · 心血管内科",
         UNPAID,
         [
-            ("1", "MED-AML5", "苯磺酸氨氯地平片 5mg×28片", MEDICINE, 2, 2850),
-            ("2", "MED-ASA100", "阿司匹林肠溶片 100mg×30片", MEDICINE, 1, 1520),
+            ("1", "MED-AML5", "苯磺酸氨氯地平片 5mg×28片", MEDICINE, 2, 2850, CLASS_A),
+            ("2", "MED-ASA100", "阿司匹林肠溶片 100mg×30片", MEDICINE, 1, 1520, CLASS_A),
         ],
     ),
     (
@@ -53,7 +63,7 @@ DEMO_BILLS = [
         "MZ-DEMO-0003",
         "检查费 · 心血管内科",
         PAID,
-        [("1", "EXM-ECG", "常规心电图", EXAMINATION, 1, 2500)],
+        [("1", "EXM-ECG", "常规心电图", EXAMINATION, 1, 2500, CLASS_A)],
     ),
 ]
 
@@ -63,6 +73,8 @@ async def seed_bills(session: AsyncSession, _today: date, _events: EventBus) -> 
     if account_id is None:
         return
     family = {m.patient.name: m.id for m in await PatientService(session).family_of(account_id)}
+    for name, scheme in DEMO_SCHEMES.items():
+        await set_scheme(session, family[name], scheme)
     for name, number, title, status, lines in DEMO_BILLS:
         items = [
             BillItem(
@@ -74,8 +86,9 @@ async def seed_bills(session: AsyncSession, _today: date, _events: EventBus) -> 
                 unit_cents=unit,
                 amount_cents=quantity * unit,
                 status=BILLED,
+                insurance_class=insurance_class,
             )
-            for line, code, item, category, quantity, unit in lines
+            for line, code, item, category, quantity, unit, insurance_class in lines
         ]
         session.add(
             Bill(

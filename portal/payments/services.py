@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.core.errors import NotFound
 from portal.core.i18n import gettext as _
-from portal.payments.models import PAID, REGISTRATION, UNPAID, VOID, Bill, BillItem
+from portal.payments.models import CLASS_A, PAID, REGISTRATION, UNPAID, VOID, Bill, BillItem
 
 
 class BillService:
@@ -55,6 +55,7 @@ class BillService:
                     quantity=1,
                     unit_cents=fee_cents,
                     amount_cents=fee_cents,
+                    insurance_class=CLASS_A,  # registration (挂号费) is in the catalogue's 甲类
                 )
             ],
         )

@@ -102,6 +102,10 @@ FIELD_VALUES: dict[str, Strategy] = {
     "password": st.sampled_from([STAFF_PASSWORD, "wrong-password", "correct-horse"]),
     "mode": st.sampled_from(["elder", "standard", "ELDER", "dark"]),
     "locale": st.sampled_from(["zh_Hans", "en", "zh-CN", "zh_Hant", "fr", "en_US"]),
+    "scheme": st.sampled_from(["urban_employee", "urban_rural_resident", "self_pay", "SELF_PAY"]),
+    "bills": st.one_of(real("ids"), UUIDS),
+    "method": st.sampled_from(["cash", "card", "wechat", ""]),
+    "key": st.from_regex(r"[A-Za-z0-9_-]{0,80}", fullmatch=True),
 }
 """What a field holds when a person fills it in as meant (real objects where it names one; the
 account's own where it names a patient). Anything else comes from ANY_VALUE."""
@@ -227,6 +231,10 @@ SPECS: dict[str, Spec] = {
     "/appointments/offers/{entry_id}/accept": Spec((PATIENT,)),
     "/appointments/offers/{entry_id}/decline": Spec((PATIENT,)),
     "/appointments/waitlist/{entry_id}/leave": Spec((PATIENT,)),
+    "/bills/insurance/{patient_id}": Spec((PATIENT, PATIENT, ANONYMOUS), fields_of("scheme")),
+    "/staff/cashier/payments": Spec(
+        (ADMIN, ADMIN, ADMIN, PATIENT), fields_of("patient", "bills", "method", "key")
+    ),
     "/{unknown}": Spec(ANYONE),
 }
 

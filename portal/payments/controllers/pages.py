@@ -1,5 +1,5 @@
-"""My bills (手机缴费): every family member's bills, unpaid first with the total due, and each
-bill's lines."""
+"""My bills (手机缴费): every family member's bills, unpaid first with the total due and the
+insurance share, each bill's lines, and each member's insurance scheme."""
 
 from __future__ import annotations
 
@@ -7,61 +7,86 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from litestar import get
+from litestar import Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
-from litestar.response import Template
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.dependencies import provide_patient_service
 from portal.accounts.services import FamilyMember, PatientService
-from portal.payments.dependencies import provide_bill_service
-from portal.payments.models import Bill
+from portal.core.i18n import gettext as _
+from portal.payments.desk import settlement_of
+from portal.payments.insurance import Share, scheme_of, set_scheme
+from portal.payments.models import SCHEMES, Bill
 from portal.payments.money import yuan
 from portal.payments.services import BillService
 from portal.web.auth import provide_account_id, requires_patient_login
+from portal.web.dependencies import clock_of
+from portal.web.forms import FormState
 
 dependencies = {
     "account_id": Provide(provide_account_id),
     "patient_service": Provide(provide_patient_service),
-    "bill_service": Provide(provide_bill_service),
 }
 guards = [requires_patient_login]
 
 
 @dataclass(frozen=True)
 class Due:
-    """What one family member has to pay: their unpaid bills and the sum of them."""
+    """What one family member has to pay: their unpaid bills, the split of each (an estimate
+    until paid) and their insurance scheme."""
 
     member: FamilyMember
     bills: list[Bill]
+    shares: dict[UUID, Share]
+    scheme: str
 
     @property
     def total(self) -> Any:
-        return yuan(sum(b.total_cents - b.insurance_cents for b in self.bills))
+        return yuan(sum(self.shares[b.id].patient_cents for b in self.bills))
+
+
+def settled_share(bill: Bill) -> Share:
+    """A paid bill's split as it was settled."""
+    return Share(bill.total_cents, bill.insurance_cents, estimate=False)
+
+
+async def _dues(
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    shown: list[FamilyMember],
+    bills: list[Bill],
+) -> list[Due]:
+    year = clock_of(request).now().year
+    dues = []
+    for member in shown:
+        theirs = [b for b in bills if b.patient_id == member.id and b.is_unpaid]
+        theirs.sort(key=lambda b: (b.created_at, b.id))  # settled oldest first
+        scheme = await scheme_of(session, member.id)
+        if theirs:
+            shares = await settlement_of(request).estimate(session, member.id, theirs, year)
+            dues.append(Due(member, theirs, shares, scheme))
+    return dues
 
 
 @get("/bills", name="bills", guards=guards, dependencies=dependencies)
 async def bills_page(
+    request: Request[Any, Any, Any],
     account_id: NamedDependency[UUID],
     patient_service: NamedDependency[PatientService],
-    bill_service: NamedDependency[BillService],
+    db_session: NamedDependency[AsyncSession],
     patient: FromQuery[str | None] = None,
 ) -> Template:
-    """Unpaid bills first, per family member with what each has to pay; then paid and void
-    ones. For everyone, or one family member (``?patient=``)."""
+    """Unpaid bills first, per family member with what each has to pay after the insurance
+    share; then paid and void ones. For everyone, or one family member (``?patient=``)."""
     family = await patient_service.family_on_page(account_id)
     chosen = next((m for m in family if str(m.id) == patient), None) if patient else None
     if patient and chosen is None:
         await patient_service.member_of(account_id, patient)  # 404 for someone else's patient
     shown = [chosen] if chosen else family
-    bills = await bill_service.bills_of([m.id for m in shown])
-    unpaid = [b for b in bills if b.is_unpaid]
-    dues = [
-        Due(member, [b for b in unpaid if b.patient_id == member.id])
-        for member in shown
-        if any(b.patient_id == member.id for b in unpaid)
-    ]
-    names = {m.id: m.patient.name for m in family}
+    bills = await BillService(db_session).bills_of([m.id for m in shown])
+    dues = await _dues(request, db_session, shown, bills)
     return Template(
         "payments/bills.html",
         context={
@@ -69,24 +94,91 @@ async def bills_page(
             "chosen": chosen,
             "dues": dues,
             "settled": [b for b in bills if not b.is_unpaid],
-            "names": names,
-            "total_due": yuan(sum(b.total_cents - b.insurance_cents for b in unpaid)),
+            "names": {m.id: m.patient.name for m in family},
+            "total_due": yuan(sum(d.shares[b.id].patient_cents for d in dues for b in d.bills)),
         },
     )
 
 
 @get("/bills/{bill_id:uuid}", name="bill", guards=guards, dependencies=dependencies)
 async def bill_page(
+    request: Request[Any, Any, Any],
     account_id: NamedDependency[UUID],
     bill_id: FromPath[UUID],
     patient_service: NamedDependency[PatientService],
-    bill_service: NamedDependency[BillService],
+    db_session: NamedDependency[AsyncSession],
 ) -> Template:
-    """One bill: whose, what for, each line, the total and what is still to pay."""
+    """One bill: whose, what for, each line, and 总额 / 医保支付 / 个人支付."""
     family = await patient_service.family_on_page(account_id)
-    bill = await bill_service.bill_of([m.id for m in family], bill_id)
+    bill = await BillService(db_session).bill_of([m.id for m in family], bill_id)
     member = next(m for m in family if m.id == bill.patient_id)
-    return Template("payments/bill.html", context={"bill": bill, "member": member})
+    if bill.is_unpaid:
+        bills = await BillService(db_session).bills_of([member.id])
+        due = (await _dues(request, db_session, [member], bills))[0]
+        share = due.shares[bill.id]
+    else:
+        share = settled_share(bill)
+    return Template(
+        "payments/bill.html",
+        context={
+            "bill": bill,
+            "member": member,
+            "share": share,
+            "scheme": await scheme_of(db_session, member.id),
+        },
+    )
 
 
-route_handlers = [bills_page, bill_page]
+@get(
+    "/bills/insurance/{patient_id:uuid}",
+    name="bills-insurance",
+    guards=guards,
+    dependencies=dependencies,
+)
+async def insurance_page(
+    account_id: NamedDependency[UUID],
+    patient_id: FromPath[UUID],
+    patient_service: NamedDependency[PatientService],
+    db_session: NamedDependency[AsyncSession],
+) -> Template:
+    """Choose a family member's insurance scheme (医保类型), for the estimate of their share."""
+    member = await patient_service.member_of(account_id, patient_id)
+    return Template(
+        "payments/insurance.html",
+        context={
+            "member": member,
+            "scheme": await scheme_of(db_session, member.id),
+            "schemes": SCHEMES,
+            "form": FormState(),
+        },
+    )
+
+
+@post(
+    "/bills/insurance/{patient_id:uuid}",
+    name="bills-insurance-save",
+    guards=guards,
+    dependencies=dependencies,
+)
+async def save_insurance(
+    request: Request[Any, Any, Any],
+    account_id: NamedDependency[UUID],
+    patient_id: FromPath[UUID],
+    patient_service: NamedDependency[PatientService],
+    db_session: NamedDependency[AsyncSession],
+) -> Template | Redirect:
+    member = await patient_service.member_of(account_id, patient_id)
+    scheme = str((await request.form()).get("scheme", ""))
+    if scheme not in SCHEMES:
+        form = FormState(errors={"scheme": _("Choose one of the three.")})
+        return Template(
+            "payments/insurance.html",
+            context={"member": member, "scheme": None, "schemes": SCHEMES, "form": form},
+            status_code=400,
+        )
+    await set_scheme(db_session, member.id, scheme)
+    await db_session.commit()
+    return Redirect(f"/bills?patient={member.id}")
+
+
+route_handlers = [bills_page, bill_page, insurance_page, save_insurance]
