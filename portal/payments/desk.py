@@ -11,12 +11,11 @@ from uuid import UUID
 from litestar import Request, post
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotAuthorizedException
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.cards.services import ScanResult
-from portal.core.errors import Conflict, DomainError
+from portal.core.errors import Conflict, DomainError, NotAllowed
 from portal.core.touchpoints import Touchpoint
 from portal.payments.insurance import DevelopmentSettlement, Settlement, scheme_of
 from portal.payments.window import take_payment, unpaid_bills
@@ -68,7 +67,7 @@ async def requires_cashier(connection: ASGIConnection[Any, Any, Any, Any], handl
     await requires_staff(connection, handler)
     staff = staff_of(connection)
     if staff is None or not staff.may_use(Touchpoint.CASHIER):
-        raise NotAuthorizedException()
+        raise NotAllowed()
 
 
 @post(

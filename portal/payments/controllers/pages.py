@@ -178,7 +178,7 @@ async def save_insurance(
         )
     await set_scheme(db_session, member.id, scheme)
     await db_session.commit()
-    return Redirect(f"/bills?patient={member.id}")
+    return Redirect(f"/bills?patient={member.id}", status_code=303)
 
 
 route_handlers = [bills_page, bill_page, insurance_page, save_insurance]

@@ -1,0 +1,190 @@
+"""The cashier's window: scanning the patient's live code lists their unpaid bills with the
+insurance share; the cashier records cash or card, and a bill is paid exactly once."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+
+from portal.audit.models import AuditEvent
+from portal.core.touchpoints import Role, Touchpoint
+from portal.payments.models import Bill, InsuranceYear, Payment
+from tests.integration.payments.conftest import item, lab_bill, send
+from tests.support.cards import card_of, live_code, make_staff, staff_login
+from tests.support.client import PortalClient
+from tests.support.people import MOTHER
+
+KEY = re.compile(r'name="key" value="([^"]+)"')
+BILL = re.compile(r'name="bills" value="([0-9a-f-]{36})"')
+PATIENT = re.compile(r'name="patient" value="([0-9a-f-]{36})"')
+
+
+def scan_at_cashier(client: PortalClient, later: int = 0) -> dict[str, Any]:
+    """The cashier scans the mother's live code (one of ``later`` seconds from now: a live code
+    is taken once at a desk); the desk's form as the page shows it."""
+    at = client.app.state.clock.now().timestamp() + later
+    code = live_code(client, card_of(client, MOTHER["name"]), at=at)
+    response = client.submit("/staff/scan/cashier", {"code": code})
+    assert response.status_code == 200, response.text
+    page = response.text
+    key, patient = KEY.search(page), PATIENT.search(page)
+    return {
+        "page": page,
+        "key": key[1] if key else None,
+        "patient": patient[1] if patient else None,
+        "bills": BILL.findall(page),
+    }
+
+
+def pay(client: PortalClient, desk: dict[str, Any], method: str = "cash", **changes: Any) -> Any:
+    form = {
+        "patient": changes.get("patient", desk["patient"]),
+        "key": changes.get("key", desk["key"]),
+        "method": method,
+        "bills": changes.get("bills", desk["bills"]),
+    }
+    return client.submit("/staff/cashier/payments", form)
+
+
+def count(client: PortalClient, model: Any) -> int:
+    async def work(db: Any) -> int:
+        return int(await db.scalar(select(func.count()).select_from(model)))
+
+    return client.db(work)
+
+
+def set_scheme(client: PortalClient, family: Any, scheme: str) -> None:
+    response = client.submit(f"/bills/insurance/{family['mother']['id']}", {"scheme": scheme})
+    assert response.status_code == 303, response.text
+
+
+def cashier(client: PortalClient, family: Any) -> None:
+    """Bills from the hospital, the mother in the residents' scheme, a cashier at the window."""
+    send(
+        client,
+        lab_bill(
+            "MZ001",
+            family["mother"]["card"],
+            item("1", "空腹血糖", "lab_test", 1000) | {"insurance_class": "A"},
+            item("2", "糖化血红蛋白", "lab_test", 6000) | {"insurance_class": "B"},
+            item("3", "采血针", "material", 150),
+        ),
+        lab_bill(
+            "MZ002",
+            family["mother"]["card"],
+            item("1", "胸片", "examination", 8000) | {"insurance_class": "A"},
+        ),
+    )
+    set_scheme(client, family, "urban_rural_resident")
+    make_staff(client, "cash1", Role.CASHIER, [Touchpoint.CASHIER])
+    staff_login(client, "cash1")
+
+
+def test_the_scan_lists_the_unpaid_bills_with_the_share(client: PortalClient, family: Any) -> None:
+    cashier(client, family)
+    desk = scan_at_cashier(client)
+    assert len(desk["bills"]) == 2 and desk["key"]
+    page = desk["page"]
+    assert "城乡居民医保" in page
+    # MZ001: (1,000 + 5,400) × 50 % = 32.00 by insurance; MZ002: 40.00.
+    assert "总额 ¥71.50 · 医保 ¥32.00 · 个人支付 ¥39.50" in page
+    assert "总额 ¥80.00 · 医保 ¥40.00 · 个人支付 ¥40.00" in page
+    assert "¥79.50" in page  # to take for both
+
+
+def test_recording_cash_pays_the_bills_and_settles_the_share(
+    client: PortalClient, family: Any
+) -> None:
+    cashier(client, family)
+    response = pay(client, scan_at_cashier(client))
+    assert response.status_code == 200, response.text
+    assert "收款已记录" in response.text and "¥79.50" in response.text
+
+    async def state(db: Any) -> Any:
+        payment = await db.scalar(select(Payment))
+        bills = list(await db.scalars(select(Bill).order_by(Bill.number)))
+        year = await db.scalar(select(InsuranceYear))
+        return payment, bills, year
+
+    payment, bills, year = client.db(state)
+    assert (payment.method, payment.amount_cents, payment.insurance_cents) == ("cash", 7950, 7200)
+    assert [(b.status, b.insurance_cents, b.payment_id) for b in bills] == [
+        ("paid", 3200, payment.id),
+        ("paid", 4000, payment.id),
+    ]
+    assert year.paid_cents == 7200  # counted against the year's cap
+    assert "Staff cash1" in payment.taken_by
+    assert "没有待缴费用" in scan_at_cashier(client, later=30)["page"]  # nothing left to pay
+
+
+def test_a_double_submission_is_one_payment(client: PortalClient, family: Any) -> None:
+    cashier(client, family)
+    desk = scan_at_cashier(client)
+    first = pay(client, desk)
+    again = pay(client, desk)
+    assert first.status_code == 200 and again.status_code == 200
+    assert "已经记录过：没有重复收款" in again.text
+    assert count(client, Payment) == 1
+
+    async def audited(db: Any) -> int:
+        query = select(func.count()).select_from(AuditEvent)
+        return int(await db.scalar(query.where(AuditEvent.action == "payment.window")))
+
+    assert client.db(audited) == 1
+
+
+def test_a_second_form_for_bills_just_paid_is_refused_in_words(
+    client: PortalClient, family: Any
+) -> None:
+    cashier(client, family)
+    desk = scan_at_cashier(client)
+    pay(client, desk)
+    late = pay(client, desk, key="another-window-0123456789")
+    assert late.status_code == 409 and "刚刚已缴费" in late.text
+    assert count(client, Payment) == 1
+
+
+def test_nothing_the_form_says_changes_the_amount(client: PortalClient, family: Any) -> None:
+    cashier(client, family)
+    desk = scan_at_cashier(client)
+    # Only the bills and the method come from the form; amounts are worked out here.
+    response = client.submit(
+        "/staff/cashier/payments",
+        {
+            "patient": desk["patient"],
+            "key": desk["key"],
+            "method": "cash",
+            "bills": desk["bills"][0],
+            "amount": "-100",
+            "total": "0",
+        },
+    )
+    assert response.status_code == 200
+
+    async def paid(db: Any) -> int:
+        return int(await db.scalar(select(Payment.amount_cents)))
+
+    assert client.db(paid) == 3950
+
+
+def test_bad_forms_change_nothing(client: PortalClient, family: Any) -> None:
+    cashier(client, family)
+    desk = scan_at_cashier(client)
+    assert pay(client, desk, method="wechat").status_code == 422
+    assert pay(client, desk, bills=[]).status_code == 422
+    assert pay(client, desk, bills=["00000000-0000-0000-0000-000000000000"]).status_code == 409
+    assert pay(client, desk, key="").status_code == 422
+    assert pay(client, desk, patient="not-an-id").status_code == 400
+    assert pay(client, desk, patient=family["self"]["id"]).status_code == 409  # not her bills
+    assert count(client, Payment) == 0
+
+
+def test_only_the_cashiers_desk_takes_money(client: PortalClient, family: Any) -> None:
+    cashier(client, family)
+    desk = scan_at_cashier(client)
+    make_staff(client, "nurse9", Role.NURSE, [Touchpoint.TRIAGE])
+    staff_login(client, "nurse9")
+    assert pay(client, desk).status_code == 403
+    assert count(client, Payment) == 0
