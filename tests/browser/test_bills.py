@@ -5,12 +5,19 @@ amount due in large figures."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Page, expect
+from sqlalchemy import create_engine, text
 
-from harness.server import LiveServer
+import ecard
+from harness.server import SERVER_SECRET, LiveServer
 from portal.accounts.seed import DEMO_PHONE
+from portal.cards.keys import build_keyring
+from portal.settings import AppSettings, Settings
+from portal.staff.seed import DEMO_PASSWORD
 from tests.support.browser import KIOSK, audit_page, login, set_preferences
 
 
@@ -37,12 +44,12 @@ def test_the_daughter_finds_and_reads_her_parents_bills(
     switch(page, elder=True, english=False)
     page.get_by_role("link", name="手机缴费").click()
     expect(page.locator("h1")).to_have_text("我的缴费")
-    # The demo family: the mother's lab tests (¥71.50), the father's medicines (¥72.20) and the
-    # registration fees of their booked visits.
+    # The demo family: the mother's lab tests (¥71.50, of which her residents' insurance pays
+    # about ¥32.00), the father's medicines and the registration fees of their booked visits.
     due = page.locator(".amount-due .amount")
     expect(due).to_contain_text("¥")
     assert float(due.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 30
-    expect(page.get_by_role("heading", name="王*英：待缴 ¥71.50")).to_be_visible()
+    expect(page.get_by_role("heading", name="王*英：待缴 ¥39.50")).to_be_visible()
     problems: list[str] = []
     for elder in (True, False):
         for english in (False, True):
@@ -52,7 +59,8 @@ def test_the_daughter_finds_and_reads_her_parents_bills(
             page.get_by_role("link", name="检验费 · 内分泌科").click()
             expect(page.locator("h1")).to_have_text("检验费 · 内分泌科")
             expect(page.locator(".bill-lines li")).to_have_count(3)
-            expect(page.locator(".totals .amount")).to_have_text("¥71.50")
+            expect(page.locator(".totals .amount")).to_have_text("¥39.50")
+            expect(page.locator(".totals")).to_contain_text("¥32.00")
             problems += audit_page(page)
             name = f"{'elder' if elder else 'standard'}_{'en' if english else 'zh'}"
             page.screenshot(path=str(artifacts / f"bill_{name}.png"), full_page=True)
@@ -61,3 +69,59 @@ def test_the_daughter_finds_and_reads_her_parents_bills(
     page.goto("/bills")
     problems += audit_page(page, reflow_check=False)
     assert not problems, "\n".join(problems)
+
+
+def test_the_cashier_scans_the_live_code_and_takes_the_money_once(
+    page: Page, live_server: LiveServer, artifacts: Path
+) -> None:
+    number, generation = card_of_demo_father(live_server.database_url)
+    keyring = build_keyring(
+        Settings(app=AppSettings(environment="development", secret_key=SERVER_SECRET))
+    )
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/staff/login")
+    page.fill("#f-username", "cashier")
+    page.fill("#f-password", DEMO_PASSWORD)
+    page.locator("form[action='/staff/login'] button[type=submit]").click()
+    page.wait_for_url("**/staff")
+    page.goto("/staff/scan/cashier")
+    page.fill("#scan-code", ecard.issue_code(keyring, number, generation, time.time()))
+    page.keyboard.press("Enter")
+    form = page.locator(".cashier-form")
+    expect(form).to_contain_text("药费 · 心血管内科")
+    expect(form).to_contain_text("城镇职工医保")
+    problems = audit_page(page, reflow_check=False)
+    page.get_by_role("radio", name="银行卡").check()
+    button = page.get_by_role("button", name="记录收款")
+    button.dblclick()  # a double click is one payment
+    expect(page.get_by_text("收款已记录")).to_be_visible()
+    page.screenshot(path=str(artifacts / "cashier_paid.png"), full_page=True)
+    problems += audit_page(page, reflow_check=False)
+    assert not problems, "\n".join(problems)
+    assert payments_of_demo_father(live_server.database_url) == 1
+
+
+def _father(database_url: str, query: str) -> Any:
+    engine = create_engine(database_url.replace("+aiosqlite", ""))
+    with engine.connect() as connection:
+        row = connection.execute(text(query), {"name": "李建国"}).one()
+    engine.dispose()
+    return row
+
+
+def card_of_demo_father(database_url: str) -> tuple[str, int]:
+    row = _father(
+        database_url,
+        "SELECT card_number, generation FROM ecard JOIN patient ON patient.id = ecard.patient_id "
+        "WHERE patient.name = :name AND ecard.active",
+    )
+    return str(row[0]), int(row[1])
+
+
+def payments_of_demo_father(database_url: str) -> int:
+    row = _father(
+        database_url,
+        "SELECT count(*) FROM payment JOIN patient ON patient.id = payment.patient_id "
+        "WHERE patient.name = :name",
+    )
+    return int(row[0])
