@@ -8,6 +8,7 @@ ever creeps in.
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 from uuid import UUID
 
@@ -173,6 +174,13 @@ class InsuranceYear(Base):
     paid_cents: Mapped[int] = mapped_column(Integer, default=0)
 
 
+def new_receipt_code() -> str:
+    """16 characters of Crockford's base32 (no I, L, O, U to misread), in groups of four."""
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    raw = "".join(secrets.choice(alphabet) for _ in range(16))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
 class Payment(Base):
     """Money taken once for one or more of a patient's bills: at the cashier's window (cash or
     card) or, later, through a gateway. ``key`` makes a repeated submission the same payment."""
@@ -187,6 +195,11 @@ class Payment(Base):
     amount_cents: Mapped[int] = mapped_column(Integer)
     """What the patient paid: the total less the insurance share."""
     taken_by: Mapped[str] = mapped_column(String(80))
+    receipt_code: Mapped[str] = mapped_column(
+        String(20), unique=True, default=lambda: new_receipt_code()
+    )
+    """The receipt's verification code (电子票据校验码): random, printed on the receipt, and
+    checked by anyone at ``/receipts/check/<code>``."""
 
     @property
     def amount(self) -> Decimal:

@@ -20,6 +20,7 @@ from portal.payments.desk import settlement_of
 from portal.payments.insurance import Share, scheme_of, set_scheme
 from portal.payments.models import SCHEMES, Bill
 from portal.payments.money import yuan
+from portal.payments.receipts import receipt_of, receipt_with_code, receipts_of
 from portal.payments.services import BillService
 from portal.web.auth import provide_account_id, requires_patient_login
 from portal.web.dependencies import clock_of
@@ -181,4 +182,53 @@ async def save_insurance(
     return Redirect(f"/bills?patient={member.id}", status_code=303)
 
 
-route_handlers = [bills_page, bill_page, insurance_page, save_insurance]
+@get("/receipts", name="receipts", guards=guards, dependencies=dependencies)
+async def receipts_page(
+    account_id: NamedDependency[UUID],
+    patient_service: NamedDependency[PatientService],
+    db_session: NamedDependency[AsyncSession],
+) -> Template:
+    """Every payment the family made, newest first: each is a receipt."""
+    family = await patient_service.family_on_page(account_id)
+    payments = await receipts_of(db_session, [m.id for m in family])
+    return Template(
+        "payments/receipts.html",
+        context={"payments": payments, "names": {m.id: m.patient.name for m in family}},
+    )
+
+
+@get("/receipts/{payment_id:uuid}", name="receipt", guards=guards, dependencies=dependencies)
+async def receipt_page(
+    account_id: NamedDependency[UUID],
+    payment_id: FromPath[UUID],
+    patient_service: NamedDependency[PatientService],
+    db_session: NamedDependency[AsyncSession],
+) -> Template:
+    """One receipt, set for printing: what was paid for, who paid what, the verification code."""
+    family = await patient_service.family_on_page(account_id)
+    receipt = await receipt_of(db_session, [m.id for m in family], payment_id)
+    member = next(m for m in family if m.id == receipt.payment.patient_id)
+    return Template("payments/receipt.html", context={"receipt": receipt, "member": member})
+
+
+@get("/receipts/check", name="receipt-check")
+async def check_receipt(
+    db_session: NamedDependency[AsyncSession], code: FromQuery[str | None] = None
+) -> Template:
+    """Anyone may check a receipt's code: real or not, its amount and date — never who paid."""
+    payment = await receipt_with_code(db_session, code) if code else None
+    return Template(
+        "payments/check.html",
+        context={"code": (code or "")[:64], "payment": payment, "asked": bool(code)},
+    )
+
+
+route_handlers = [
+    bills_page,
+    bill_page,
+    insurance_page,
+    save_insurance,
+    receipts_page,
+    check_receipt,
+    receipt_page,
+]

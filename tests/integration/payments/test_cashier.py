@@ -188,3 +188,57 @@ def test_only_the_cashiers_desk_takes_money(client: PortalClient, family: Any) -
     staff_login(client, "nurse9")
     assert pay(client, desk).status_code == 403
     assert count(client, Payment) == 0
+
+
+def test_the_family_gets_a_receipt_anyone_can_check(client: PortalClient, family: Any) -> None:
+    cashier(client, family)
+    pay(client, scan_at_cashier(client), method="card")
+
+    async def payment(db: Any) -> Payment:
+        return await db.scalar(select(Payment))
+
+    paid = client.db(payment)
+    listing = client.get("/receipts").text
+    assert f"票据 {paid.receipt_code}" in listing and "¥79.50" in listing and "银行卡" in listing
+    page = client.get(f"/receipts/{paid.id}").text
+    for words in (
+        "门诊收费电子票据",
+        "空腹血糖",
+        "胸片",
+        "¥151.50",
+        "¥72.00",
+        "¥79.50",
+        paid.receipt_code,
+    ):
+        assert words in page, words
+    assert "采血针" in page  # a class C line is on the receipt, paid by the patient
+
+    # A paid bill links its receipt.
+    async def bill_id(db: Any) -> str:
+        return str(await db.scalar(select(Bill.id).where(Bill.number == "MZ001")))
+
+    assert f"/receipts/{paid.id}" in client.get(f"/bills/{client.db(bill_id)}").text
+
+    typed = paid.receipt_code.replace("-", "").lower().replace("0", "o")
+    client.cookies.clear()  # anyone, logged in or not
+    check = client.get(f"/receipts/check?code={typed}")
+    assert check.status_code == 200 and "票据真实有效" in check.text and "¥79.50" in check.text
+    assert "王" not in check.text.split("<main", 1)[1]  # never who paid
+    for wrong in ("AAAA-BBBB-CCCC-DDDD", "x" * 10_000, "１２３４", "7K3M-Q9TB-2XWD-H4R"):
+        answer = client.get("/receipts/check", params={"code": wrong})
+        assert answer.status_code == 200 and "没有找到这个校验码的票据" in answer.text
+    assert client.get("/receipts/check", params={"code": "\x00"}).status_code == 400
+
+
+def test_nobody_sees_another_familys_receipt(client: PortalClient, family: Any) -> None:
+    cashier(client, family)
+    pay(client, scan_at_cashier(client))
+
+    async def payment_id(db: Any) -> str:
+        return str(await db.scalar(select(Payment.id)))
+
+    theirs = client.db(payment_id)
+    client.cookies.clear()
+    client.log_in("13700000999")
+    assert client.get(f"/receipts/{theirs}").status_code == 404
+    assert "还没有缴费记录" in client.get("/receipts").text

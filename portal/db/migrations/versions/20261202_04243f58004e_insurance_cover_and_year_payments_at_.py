@@ -1,4 +1,4 @@
-"""insurance cover and year, payments at the window, item classes
+"""insurance cover and year, payments at the window with receipt codes, item classes
 
 Revision ID: 04243f58004e
 Revises: ad42117410b8
@@ -55,12 +55,14 @@ def upgrade() -> None:
     sa.Column('insurance_cents', sa.Integer(), nullable=False),
     sa.Column('amount_cents', sa.Integer(), nullable=False),
     sa.Column('taken_by', sa.String(length=80), nullable=False),
+    sa.Column('receipt_code', sa.String(length=20), nullable=False),
     sa.Column('sa_orm_sentinel', sa.Integer(), nullable=True),
     sa.Column('created_at', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
     sa.Column('updated_at', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], name=op.f('fk_payment_patient_id_patient')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payment')),
-    sa.UniqueConstraint('key', name=op.f('uq_payment_key'))
+    sa.UniqueConstraint('key', name=op.f('uq_payment_key')),
+    sa.UniqueConstraint('receipt_code', name=op.f('uq_payment_receipt_code'))
     )
     with op.batch_alter_table('payment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payment_patient_id'), ['patient_id'], unique=False)
