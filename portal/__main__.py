@@ -302,7 +302,7 @@ def retire_api_client(name: str) -> None:
 def _published_clients() -> list[str]:
     """Active API clients that still hold a published demo token (none on a database that
     was never seeded; an unmigrated one has no clients at all)."""
-    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from portal.api.seed import PUBLISHED_TOKENS
     from portal.api.services import active_with_tokens
@@ -311,7 +311,11 @@ def _published_clients() -> list[str]:
         async with _session() as session:
             try:
                 return await active_with_tokens(session, PUBLISHED_TOKENS)
-            except DBAPIError:  # no api_client table yet: nothing to refuse
+            except (OperationalError, ProgrammingError) as exc:
+                # No api_client table yet (not migrated): nothing to refuse. Anything else —
+                # the database unreachable — stops the server as it would on start-up.
+                if "api_client" not in str(exc):
+                    raise
                 return []
 
     return asyncio.run(read())

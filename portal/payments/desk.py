@@ -18,7 +18,7 @@ from portal.cards.services import ScanResult
 from portal.core.errors import Conflict, DomainError, NotAllowed
 from portal.core.touchpoints import Touchpoint
 from portal.payments.insurance import DevelopmentSettlement, Settlement, scheme_of
-from portal.payments.window import take_payment, unpaid_bills
+from portal.payments.window import AmountChanged, take_payment, unpaid_bills
 from portal.staff.auth import StaffUser, provide_staff, requires_staff, staff_of
 from portal.web.dependencies import clock_of, settings_of
 
@@ -34,17 +34,26 @@ def settlement_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Settlement:
 
 
 async def _bills_context(
-    request: Request[Any, Any, Any], session: AsyncSession, patient_id: UUID
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    patient_id: UUID,
+    chosen: set[UUID] | None = None,
 ) -> dict[str, Any]:
+    """The patient's unpaid bills, the ``chosen`` ones (all, unless said) ticked, split in the
+    order they would be paid, and what they come to: the form sends that amount back, and the
+    payment is taken only if the bills still come to it."""
     bills = await unpaid_bills(session, patient_id)
+    ticked = [b for b in bills if chosen is None or b.id in chosen]
     now = clock_of(request).now()
-    shares = await settlement_of(request).estimate(session, patient_id, bills, now.year)
+    shares = await settlement_of(request).estimate(session, patient_id, ticked, now.year)
+    scheme = await scheme_of(session, patient_id)
     await session.commit()  # a read: ends the transaction
     return {
         "patient_id": patient_id,
         "bills": bills,
+        "ticked": {b.id for b in ticked},
         "shares": shares,
-        "scheme": await scheme_of(session, patient_id),
+        "scheme": scheme,
         "due_cents": sum(s.patient_cents for s in shares.values()),
         "key": secrets.token_urlsafe(24),
     }
@@ -87,10 +96,11 @@ async def take_at_window(
     try:
         patient_id = UUID(str(form.get("patient", "")))
         bill_ids = [UUID(str(b)) for b in form.getall("bills")] if "bills" in form else []
+        expected = int(str(form.get("expected", "")))
     except ValueError:
         return Template("staff/desk/_cashier_stale.html", status_code=400)
     address = request.client.host if request.client else None
-    taken, error, status = None, None, 200
+    taken, error, status, chosen = None, None, 200, None
     try:
         taken = await take_payment(
             db_session,
@@ -99,14 +109,21 @@ async def take_at_window(
             bill_ids=bill_ids,
             method=str(form.get("method", "")),
             key=str(form.get("key", "")),
+            expected_cents=expected,
             actor=staff.actor(address),
             now=clock_of(request).now(),
         )
+    except AmountChanged as exc:
+        error, status, chosen = exc.message, 409, set(exc.chosen)
     except Conflict as exc:
         error, status = exc.message, 409
     except DomainError as exc:
         error, status = exc.message, 422
-    desk = {"taken": taken, "error": error, **await _bills_context(request, db_session, patient_id)}
+    desk = {
+        "taken": taken,
+        "error": error,
+        **await _bills_context(request, db_session, patient_id, chosen),
+    }
     return Template("staff/desk/_cashier.html", context={"desk": desk}, status_code=status)
 
 

@@ -10,6 +10,7 @@ words; every bill added, changed or voided is audited under the client that sent
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from uuid import UUID
 
 from sqlalchemy import select
@@ -58,19 +59,41 @@ class BillsRefused(Exception):
 Line = tuple[str, str, str, int, int, str]
 
 
-def _lines_of(bill: Bill) -> dict[str, Line]:
-    return {
-        i.line: (i.code, i.name, i.category, i.quantity, i.unit_cents, i.insurance_class)
-        for i in bill.items
-        if not i.is_void
-    }
+def _line(item: BillItem) -> Line:
+    return (
+        item.code,
+        item.name,
+        item.category,
+        item.quantity,
+        item.unit_cents,
+        item.insurance_class,
+    )
 
 
-def _wanted(items: list[ItemIn]) -> dict[str, Line]:
-    return {
-        i.line: (i.code, i.name, i.category, i.quantity, i.unit_price_fen, i.insurance_class)
-        for i in items
-    }
+def _sent(item: ItemIn) -> Line:
+    return (
+        item.code,
+        item.name,
+        item.category,
+        item.quantity,
+        item.unit_price_fen,
+        item.insurance_class,
+    )
+
+
+def _changes(bill: Bill, bill_in: BillIn) -> bool:
+    """Whether sending ``bill_in`` changes ``bill``. A line the hospital voided stays void
+    whatever a later sending says of it (the system that voided a test may send the bill as it
+    first was): only new lines, changed billed lines, billed lines left out or a new title
+    count."""
+    held = {i.line: i for i in bill.items}
+    sent = {i.line for i in bill_in.items}
+    for item in bill_in.items:
+        line = held.get(item.line)
+        if line is None or (not line.is_void and _line(line) != _sent(item)):
+            return True
+    billed_left_out = any(not i.is_void and i.line not in sent for i in bill.items)
+    return billed_left_out or bill.title != bill_in.title
 
 
 def _shape_problems(payload: BillsImport) -> list[Problem]:
@@ -161,14 +184,15 @@ def _update(bill: Bill, bill_in: BillIn) -> None:
     by_line = {i.line: i for i in bill.items}
     for item in bill_in.items:
         line = by_line.get(item.line)
+        if line is not None and line.is_void:
+            continue  # voided by the hospital: it stays void
         if line is None:
-            line = BillItem(line=item.line)
+            line = BillItem(line=item.line, status=BILLED)
             bill.items.append(line)
         line.code, line.name, line.category = item.code, item.name, item.category
         line.quantity, line.unit_cents = item.quantity, item.unit_price_fen
         line.amount_cents = item.quantity * item.unit_price_fen
         line.insurance_class = item.insurance_class
-        line.status = BILLED
     sent = {i.line for i in bill_in.items}
     for line in bill.items:
         if line.line not in sent:
@@ -177,9 +201,18 @@ def _update(bill: Bill, bill_in: BillIn) -> None:
     _retotal(bill)
 
 
+async def lock_patients(session: AsyncSession, patient_ids: Iterable[UUID]) -> None:
+    """Take the patients' turn at their bills: the cashier takes the same lock before paying,
+    so a bill is never changed between being read for a payment and being paid (PostgreSQL;
+    SQLite's one write lock already does this). Always patients first, in order, then bill
+    numbers: two writers never wait for each other in a circle."""
+    for patient_id in sorted(set(patient_ids), key=str):
+        await lock_key(session, f"pay:{patient_id}")
+
+
 async def _lock_and_load(session: AsyncSession, numbers: list[str]) -> dict[str, Bill]:
-    """Take the bills' numbers in turn (PostgreSQL: two imports of one bill wait for each
-    other; SQLite's write lock already does), then read what we hold."""
+    """Take the bills' numbers in turn (PostgreSQL: two imports of one new bill wait for each
+    other), then read what we hold as it is now."""
     for number in sorted(set(numbers)):
         await lock_key(session, f"bill:{number}")
     held = await session.scalars(
@@ -197,8 +230,9 @@ async def import_bills(session: AsyncSession, payload: BillsImport, actor: Actor
     result = BillsResult()
     await begin_write(session)
     try:
-        held = await _lock_and_load(session, [b.number for b in payload.bills])
         patients = await _patients(session, payload)
+        await lock_patients(session, patients.values())
+        held = await _lock_and_load(session, [b.number for b in payload.bills])
         for index, bill_in in enumerate(payload.bills):
             where = f"bills[{index}]"
             patient_id = patients.get(index)
@@ -226,7 +260,7 @@ async def import_bills(session: AsyncSession, payload: BillsImport, actor: Actor
                     Problem(f"{where}.patient", f"bill {bill_in.number} is another patient's")
                 )
                 continue
-            elif bill.title == bill_in.title and _lines_of(bill) == _wanted(bill_in.items):
+            elif not _changes(bill, bill_in):
                 result.unchanged += 1
                 continue
             elif bill.status != UNPAID:
@@ -265,9 +299,11 @@ async def void_lines(
     how many lines changed. A bill with no line left billed is void: nothing to pay."""
     await begin_write(session)
     try:
-        bill = (await _lock_and_load(session, [number])).get(number)
-        if bill is None:
+        patient_id = await session.scalar(select(Bill.patient_id).where(Bill.number == number))
+        if patient_id is None:
             raise NotFound(f"there is no bill numbered {number}")
+        await lock_patients(session, [patient_id])
+        bill = (await _lock_and_load(session, [number]))[number]
         by_line = {i.line: i for i in bill.items}
         unknown = [line for line in dict.fromkeys(lines) if line not in by_line]
         if unknown:

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.db.transactions import insert_if_absent
 from portal.payments.models import (
     CLASS_A,
     CLASS_B,
@@ -134,16 +135,17 @@ async def scheme_of(session: AsyncSession, patient_id: UUID) -> str:
 
 
 async def set_scheme(session: AsyncSession, patient_id: UUID, scheme: str) -> None:
-    """Record the patient's scheme (in the caller's transaction)."""
+    """Record the patient's scheme in the caller's (write) transaction: two saves at once both
+    succeed, the later one winning (no read first, no duplicate row)."""
     if scheme not in SCHEMES:
         raise ValueError(f"unknown insurance scheme {scheme!r}")
-    cover = await session.scalar(
-        select(InsuranceCover).where(InsuranceCover.patient_id == patient_id)
+    await insert_if_absent(session, InsuranceCover, patient_id=patient_id, scheme=scheme)
+    await session.execute(
+        update(InsuranceCover)
+        .where(InsuranceCover.patient_id == patient_id)
+        .values(scheme=scheme)
+        .execution_options(synchronize_session=False)
     )
-    if cover is None:
-        session.add(InsuranceCover(patient_id=patient_id, scheme=scheme))
-    else:
-        cover.scheme = scheme
 
 
 class DevelopmentSettlement:

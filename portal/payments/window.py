@@ -10,12 +10,14 @@ one write lock). The insurance share is settled in the same transaction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.audit.services import record
@@ -25,6 +27,11 @@ from portal.core.i18n import gettext as _
 from portal.db.transactions import begin_write, lock_key
 from portal.payments.insurance import Settlement, Share
 from portal.payments.models import PAID, PAYMENT_METHODS, UNPAID, Bill, Payment
+
+KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+"""A payment form's key, as ``secrets.token_urlsafe`` makes it."""
+MAX_PAYMENT_CENTS = 1_000_000_000
+"""¥10,000,000 at one time: far above any outpatient payment, and within the database's integers."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,23 @@ async def estimate(
     return await settlement.estimate(session, patient_id, bills, now.year)
 
 
+class AmountChanged(Conflict):
+    """What the chosen bills come to is not what the cashier was shown (lines added by the
+    hospital, the insurance type changed, or only some bills chosen): nothing was taken."""
+
+    def __init__(self, chosen: list[UUID]) -> None:
+        super().__init__(
+            _("The amount to take has changed: check the new amount and record the payment again.")
+        )
+        self.chosen = chosen
+
+
+def check_key(key: str) -> str:
+    if not KEY.fullmatch(key or ""):
+        raise RuleError(_("This payment form is out of date: scan the card again."))
+    return key
+
+
 async def take_payment(
     session: AsyncSession,
     settlement: Settlement,
@@ -65,22 +89,26 @@ async def take_payment(
     bill_ids: Sequence[UUID],
     method: str,
     key: str,
+    expected_cents: int | None,
     actor: Actor,
     now: datetime,
 ) -> Taken:
-    """Take one payment for these unpaid bills of the patient. Raises ``RuleError`` for a method
-    or a selection that cannot be paid, ``Conflict`` when the bills were paid a moment ago."""
+    """Take one payment for these unpaid bills of the patient, when they come to
+    ``expected_cents`` for the patient (what the cashier was shown). Raises ``RuleError`` for a
+    method or a form that cannot be paid, ``AmountChanged`` when the amount is not what was
+    shown, ``Conflict`` when the bills were paid a moment ago."""
     if method not in PAYMENT_METHODS:
         raise RuleError(_("Choose cash or card."), field="method")
     if not bill_ids:
         raise RuleError(_("Choose at least one bill to pay."), field="bills")
-    if not key or len(key) > 64:
-        raise RuleError(_("This payment form is out of date: scan the card again."))
+    check_key(key)
     await begin_write(session)
     try:
         await lock_key(session, f"pay:{patient_id}")
         earlier = await session.scalar(select(Payment).where(Payment.key == key))
         if earlier is not None:
+            if earlier.patient_id != patient_id:
+                raise RuleError(_("This payment form is out of date: scan the card again."))
             paid = list(await session.scalars(select(Bill).where(Bill.payment_id == earlier.id)))
             await session.commit()
             return Taken(earlier, paid, again=True)
@@ -90,7 +118,11 @@ async def take_payment(
             raise Conflict(
                 _("Some of these bills were paid or changed a moment ago: scan the card again.")
             )
+        if sum(b.total_cents for b in bills) > MAX_PAYMENT_CENTS:
+            raise RuleError(_("Too much for one payment: choose fewer bills."), field="bills")
         shares = await settlement.settle(session, patient_id, bills, now.year)
+        if sum(s.patient_cents for s in shares.values()) != expected_cents:
+            raise AmountChanged([b.id for b in bills])
         payment = Payment(
             key=key,
             patient_id=patient_id,
@@ -101,7 +133,10 @@ async def take_payment(
             taken_by=actor.name[:80],
         )
         session.add(payment)
-        await session.flush()
+        try:
+            await session.flush()
+        except IntegrityError as exc:  # the same form, for another patient, a moment ago
+            raise RuleError(_("This payment form is out of date: scan the card again.")) from exc
         for bill in bills:
             changed = await session.execute(
                 update(Bill)

@@ -62,6 +62,14 @@ def test_the_daughter_finds_and_reads_her_parents_bills(
             expect(page.locator(".totals .amount")).to_have_text("¥39.50")
             expect(page.locator(".totals")).to_contain_text("¥32.00")
             problems += audit_page(page)
+            page.locator("a[href^='/bills/insurance/']").first.click()
+            expect(page.locator("input[name=scheme]:checked")).to_have_count(1)
+            problems += audit_page(page)
+            for path in ("/receipts", "/receipts/check?code=7K3M-Q9TB-2XWD-H4RN"):
+                page.goto(path)
+                problems += audit_page(page)
+            page.goto("/bills")
+            page.get_by_role("link", name="检验费 · 内分泌科").click()
             name = f"{'elder' if elder else 'standard'}_{'en' if english else 'zh'}"
             page.screenshot(path=str(artifacts / f"bill_{name}.png"), full_page=True)
     expect(page.get_by_text("Lab test · 1 × ¥60.00")).to_be_visible()

@@ -15,14 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.dependencies import provide_patient_service
 from portal.accounts.services import FamilyMember, PatientService
+from portal.audit.services import record
 from portal.core.i18n import gettext as _
+from portal.db.transactions import begin_write
 from portal.payments.desk import settlement_of
 from portal.payments.insurance import Share, scheme_of, set_scheme
 from portal.payments.models import SCHEMES, Bill
 from portal.payments.money import yuan
 from portal.payments.receipts import receipt_of, receipt_with_code, receipts_of
 from portal.payments.services import BillService
-from portal.web.auth import provide_account_id, requires_patient_login
+from portal.web.auth import patient_actor, provide_account_id, requires_patient_login
 from portal.web.dependencies import clock_of
 from portal.web.forms import FormState
 
@@ -177,8 +179,20 @@ async def save_insurance(
             context={"member": member, "scheme": None, "schemes": SCHEMES, "form": form},
             status_code=400,
         )
-    await set_scheme(db_session, member.id, scheme)
-    await db_session.commit()
+    await begin_write(db_session)
+    try:
+        await set_scheme(db_session, member.id, scheme)
+        await record(
+            db_session,
+            patient_actor(request, account_id),
+            "insurance.scheme",
+            scheme,
+            patient_id=member.id,
+        )
+        await db_session.commit()
+    except BaseException:
+        await db_session.rollback()
+        raise
     return Redirect(f"/bills?patient={member.id}", status_code=303)
 
 

@@ -222,3 +222,21 @@ def test_every_bill_added_changed_or_voided_is_audited_under_its_client(
         ("Test HIS", "bill.import", "MZ001: 7600 fen"),
         ("Test HIS", "bill.void", "MZ001: lines 3"),
     ]
+
+
+def test_a_voided_line_stays_void_when_the_bill_is_sent_again(
+    client: PortalClient, family: Any
+) -> None:
+    original = lab_bill("MZ001", family["mother"]["card"])
+    send(client, original)
+    void(client, "MZ001", "2")  # the liver test was cancelled
+    assert send(client, original).json() == {"created": 0, "updated": 0, "unchanged": 1}
+    (bill,) = bills(client)
+    assert bill.total_cents == 2800 and {i.line: i.status for i in bill.items}["2"] == "void"
+    # Every line voided: the bill is void, and sending it again changes nothing either.
+    void(client, "MZ001", "1", "3")
+    assert send(client, original).json()["unchanged"] == 1
+    assert bills(client)[0].status == "void"
+    # A new line on a void bill is a change to a bill that can no longer change.
+    more = lab_bill("MZ001", family["mother"]["card"], item("9", "尿常规", "lab_test", 900))
+    assert "is void: it can no longer change" in problems(send(client, more))["bills[0].number"]

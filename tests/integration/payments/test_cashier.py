@@ -19,6 +19,7 @@ from tests.support.people import MOTHER
 KEY = re.compile(r'name="key" value="([^"]+)"')
 BILL = re.compile(r'name="bills" value="([0-9a-f-]{36})"')
 PATIENT = re.compile(r'name="patient" value="([0-9a-f-]{36})"')
+EXPECTED = re.compile(r'name="expected" value="(-?[0-9]+)"')
 
 
 def scan_at_cashier(client: PortalClient, later: int = 0) -> dict[str, Any]:
@@ -29,10 +30,11 @@ def scan_at_cashier(client: PortalClient, later: int = 0) -> dict[str, Any]:
     response = client.submit("/staff/scan/cashier", {"code": code})
     assert response.status_code == 200, response.text
     page = response.text
-    key, patient = KEY.search(page), PATIENT.search(page)
+    key, patient, expected = KEY.search(page), PATIENT.search(page), EXPECTED.search(page)
     return {
         "page": page,
         "key": key[1] if key else None,
+        "expected": expected[1] if expected else None,
         "patient": patient[1] if patient else None,
         "bills": BILL.findall(page),
     }
@@ -42,6 +44,7 @@ def pay(client: PortalClient, desk: dict[str, Any], method: str = "cash", **chan
     form = {
         "patient": changes.get("patient", desk["patient"]),
         "key": changes.get("key", desk["key"]),
+        "expected": changes.get("expected", desk["expected"]),
         "method": method,
         "bills": changes.get("bills", desk["bills"]),
     }
@@ -157,6 +160,7 @@ def test_nothing_the_form_says_changes_the_amount(client: PortalClient, family: 
             "key": desk["key"],
             "method": "cash",
             "bills": desk["bills"][0],
+            "expected": "3950",
             "amount": "-100",
             "total": "0",
         },
@@ -242,3 +246,66 @@ def test_nobody_sees_another_familys_receipt(client: PortalClient, family: Any) 
     client.log_in("13700000999")
     assert client.get(f"/receipts/{theirs}").status_code == 404
     assert "还没有缴费记录" in client.get("/receipts").text
+
+
+def test_lines_added_after_the_scan_stop_the_payment_and_show_the_new_amount(
+    client: PortalClient, family: Any
+) -> None:
+    cashier(client, family)
+    desk = scan_at_cashier(client)
+    # The hospital adds an injection to the X-ray bill while the patient stands at the window.
+    send(
+        client,
+        lab_bill(
+            "MZ002",
+            family["mother"]["card"],
+            item("1", "胸片", "examination", 8000) | {"insurance_class": "A"},
+            item("2", "注射费", "material", 1200),
+        ),
+    )
+    changed = pay(client, desk)
+    assert changed.status_code == 409 and "应收金额有变化" in changed.text
+    assert count(client, Payment) == 0
+    assert 'name="expected" value="9150"' in changed.text  # 39.50 + 40.00 + 12.00, shown
+    again = {**desk, "key": KEY.search(changed.text)[1]}  # type: ignore[index]
+    assert pay(client, again | {"expected": "9150"}).status_code == 200
+    assert count(client, Payment) == 1
+
+
+def test_choosing_some_bills_shows_their_amount_before_anything_is_taken(
+    client: PortalClient, family: Any
+) -> None:
+    cashier(client, family)
+    desk = scan_at_cashier(client)
+    first = desk["bills"][:1]
+    shown = pay(client, desk, bills=first)
+    assert shown.status_code == 409 and count(client, Payment) == 0
+    assert 'name="expected" value="3950"' in shown.text
+    assert shown.text.count("checked") == 2  # the chosen bill, and cash
+    taken = pay(client, desk, bills=first, key=KEY.search(shown.text)[1], expected="3950")  # type: ignore[index]
+    assert taken.status_code == 200 and "¥39.50" in taken.text
+    assert count(client, Payment) == 1
+
+
+def test_a_form_key_is_one_patients_and_plain(client: PortalClient, family: Any) -> None:
+    cashier(client, family)
+    desk = scan_at_cashier(client)
+    pay(client, desk)
+    other = pay(client, desk, patient=family["self"]["id"])  # the same form, for her daughter
+    assert other.status_code == 422 and "过期" in other.text
+    for key in ("\x00" * 20, "short", "x" * 65, "有中文的钥匙有中文的钥匙有中文的钥匙"):
+        assert pay(client, desk, key=key).status_code in (400, 422), key
+    assert count(client, Payment) == 1
+
+
+def test_changing_the_insurance_type_is_audited(client: PortalClient, family: Any) -> None:
+    set_scheme(client, family, "urban_employee")
+    set_scheme(client, family, "urban_employee")  # twice: one row, no error
+
+    async def audited(db: Any) -> list[str]:
+        rows = await db.scalars(
+            select(AuditEvent.outcome).where(AuditEvent.action == "insurance.scheme")
+        )
+        return list(rows)
+
+    assert client.db(audited) == ["urban_employee", "urban_employee"]

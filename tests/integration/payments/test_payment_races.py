@@ -161,6 +161,7 @@ async def _race(live: Live, *, one_form: bool, n: int) -> None:
                 "patient": patient,
                 "bills": bills,
                 "method": "cash",
+                "expected": "29500",  # ¥750 less the ¥455 insurance pays, as the screen showed
                 "key": key if one_form else secrets.token_urlsafe(24),
             }
             for _ in screens
@@ -199,3 +200,66 @@ def test_twenty_screens_submitting_twenty_forms_take_one_payment(live: Live) -> 
 
 def test_twenty_copies_of_one_form_take_one_payment(live: Live) -> None:
     aio.run(_race(live, one_form=True, n=2))
+
+
+async def _pay_while_the_hospital_voids(live: Live, n: int) -> None:
+    db = surge.Database(live.database_url)
+    try:
+        patient, bills = await _patient_with_bills(live, db, n)
+        screens = await _screens(live, db, f"cash{n}")
+        forms = [
+            {
+                "patient": patient,
+                "bills": bills,
+                "method": "cash",
+                "expected": "29500",
+                "key": secrets.token_urlsafe(24),
+            }
+            for _ in screens
+        ]
+        gate = asyncio.Event()
+
+        async def void_once(k: int) -> httpx.Response:
+            async with httpx.AsyncClient(base_url=live.url_for(k), timeout=120) as http:
+                await gate.wait()
+                return await http.post(
+                    f"/api/v1/bills/RACE-{n}-1/voids",
+                    json={"lines": ["1"]},
+                    headers={"Authorization": f"Bearer {IMPORT_TOKEN}"},
+                )
+
+        voids = [asyncio.create_task(void_once(k)) for k in range(5)]
+        try:
+            payments = asyncio.create_task(_all_at_once(screens, forms))
+            await asyncio.sleep(0.05)
+            gate.set()
+            answers, voided = await payments, await asyncio.gather(*voids)
+        finally:
+            await asyncio.gather(*(s.aclose() for s in screens))
+
+        async def state(session: Any) -> tuple[list[Payment], list[Bill]]:
+            taken = list(
+                await session.scalars(select(Payment).where(Payment.patient_id == patient))
+            )
+            held = list(await session.scalars(select(Bill).where(Bill.patient_id == patient)))
+            return taken, held
+
+        taken, held = await db.run(state)
+    finally:
+        await db.close()
+    assert len(taken) <= 1
+    assert all(r.status_code in (200, 409) for r in answers), Counter(
+        r.status_code for r in answers
+    )
+    assert all(v.status_code in (200, 422) for v in voided), [v.text for v in voided]
+    for payment in taken:
+        paid = [b for b in held if b.payment_id == payment.id]
+        # What was taken is what the bills it paid still say: nothing changed them afterwards.
+        assert all(b.status == "paid" for b in paid)
+        assert payment.total_cents == sum(b.total_cents for b in paid)
+    if not taken:  # the void came first: the screens were told the amount changed
+        assert all("应收金额有变化" in r.text or "刚刚已缴费" in r.text for r in answers)
+
+
+def test_a_void_racing_the_payment_never_changes_a_paid_bill(live: Live) -> None:
+    aio.run(_pay_while_the_hospital_voids(live, n=3))
