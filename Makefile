@@ -44,9 +44,9 @@ seed: migrate ## Add the demo data (once)
 run: seed ## Install, migrate, seed and serve on http://127.0.0.1:8000 (PORT overrides)
 	$(PY) -m portal serve --host $(HOST) --port $(PORT)
 
-browser-deps: ## Install Debian's Chromium and CJK fonts for the browser tests (needs root)
-	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then echo "chromium and CJK fonts present"; \
-	else apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; fi
+browser-deps: ## Install Debian's Chromium, CJK fonts (pages and PDF receipts) and pdftotext for the tests (needs root)
+	@if command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then echo "chromium, CJK fonts and pdftotext present"; \
+	else apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk poppler-utils; fi
 
 test: install ## Run the whole suite (unit, integration, browser; PostgreSQL and Redis when their URLs are set)
 	@[ -n "$$PORTAL_TEST_POSTGRES_URL" ] || echo "note: PORTAL_TEST_POSTGRES_URL is not set: PostgreSQL tests will be skipped"

@@ -168,6 +168,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     settings.login.check(settings.app.is_production)
     settings.booking.check()
     settings.insurance.check()
+    settings.receipts.check(settings.app.is_production)
     resolve_dependencies_in_order()
     engine = create_engine(settings.db)
     db_config = SQLAlchemyAsyncConfig(

@@ -308,6 +308,32 @@ class InsuranceSettings:
 
 
 @dataclass(frozen=True)
+class ReceiptSettings:
+    """PDF receipts embed a CJK font (the subset they use): Noto Sans CJK SC from Debian's
+    fonts-noto-cjk by default (index 2 of its collection is Simplified Chinese)."""
+
+    font_path: str = field(
+        default_factory=lambda: _env(
+            "PORTAL_RECEIPT_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+        )
+    )
+    font_index: int = field(default_factory=lambda: _env_int("PORTAL_RECEIPT_FONT_INDEX", 2))
+    hospital_name: str = field(
+        default_factory=lambda: _env("PORTAL_HOSPITAL_NAME", "一码通示范医院")
+    )
+
+    def check(self, production: bool) -> None:
+        if not Path(self.font_path).is_file():
+            message = (
+                f"PORTAL_RECEIPT_FONT: no font at {self.font_path} (install fonts-noto-cjk, or "
+                "name a CJK font): PDF receipts cannot be made"
+            )
+            if production:
+                raise SettingsError(message)
+            logger.warning(message)
+
+
+@dataclass(frozen=True)
 class EcardSettings:
     """Signing keys for the dynamic card code.
 
@@ -350,6 +376,7 @@ class Settings:
     queue: QueueSettings = field(default_factory=QueueSettings)
     booking: BookingSettings = field(default_factory=BookingSettings)
     insurance: InsuranceSettings = field(default_factory=InsuranceSettings)
+    receipts: ReceiptSettings = field(default_factory=ReceiptSettings)
 
     def check_exposure(self, host: str) -> None:
         """Refuse to listen beyond this machine on the published development secret: anyone who

@@ -4,11 +4,13 @@ insurance share, each bill's lines, and each member's insurance scheme."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from litestar import Request, get, post
+import anyio
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import ServiceUnavailableException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,16 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.accounts.dependencies import provide_patient_service
 from portal.accounts.services import FamilyMember, PatientService
 from portal.audit.services import record
+from portal.core.i18n import get_locale, use_locale
 from portal.core.i18n import gettext as _
 from portal.db.transactions import begin_write
 from portal.payments.desk import settlement_of
 from portal.payments.insurance import Share, scheme_of, set_scheme
 from portal.payments.models import SCHEMES, Bill
 from portal.payments.money import yuan
+from portal.payments.pdf import KeptPdfs, ReceiptView, receipt_pdf
 from portal.payments.receipts import receipt_of, receipt_with_code, receipts_of
 from portal.payments.services import BillService
 from portal.web.auth import patient_actor, provide_account_id, requires_patient_login
-from portal.web.dependencies import clock_of
+from portal.web.dependencies import clock_of, settings_of
 from portal.web.forms import FormState
 
 dependencies = {
@@ -225,6 +229,61 @@ async def receipt_page(
     return Template("payments/receipt.html", context={"receipt": receipt, "member": member})
 
 
+@get(
+    "/receipts/{payment_id:uuid}/pdf", name="receipt-pdf", guards=guards, dependencies=dependencies
+)
+async def receipt_pdf_page(
+    request: Request[Any, Any, Any],
+    account_id: NamedDependency[UUID],
+    payment_id: FromPath[UUID],
+    patient_service: NamedDependency[PatientService],
+    db_session: NamedDependency[AsyncSession],
+) -> Response[bytes]:
+    """The receipt as a PDF to download, print or send on (made once per language, kept)."""
+    family = await patient_service.family_on_page(account_id)
+    receipt = await receipt_of(db_session, [m.id for m in family], payment_id)
+    await db_session.commit()  # a read: nothing is held while the PDF is made
+    member = next(m for m in family if m.id == receipt.payment.patient_id)
+    locale = get_locale()
+    kept = _kept_pdfs(request)
+    pdf = kept.get((payment_id, locale))
+    if pdf is None:
+        view = ReceiptView(
+            receipt=receipt,
+            patient_name=member.patient.name,
+            paid_at=clock_of(request).local(receipt.payment.created_at),
+            check_url=f"{str(request.base_url).rstrip('/')}/receipts/check",
+        )
+        settings = settings_of(request).receipts
+
+        def make() -> bytes:
+            with kept.making, use_locale(locale):
+                return receipt_pdf(view, settings)
+
+        try:
+            pdf = await anyio.to_thread.run_sync(make)
+        except (FileNotFoundError, RuntimeError) as exc:
+            raise ServiceUnavailableException(
+                _("The PDF receipt cannot be made just now; print this page instead.")
+            ) from exc
+        kept.put((payment_id, locale), pdf)
+    return Response(
+        content=pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="receipt-{receipt.payment.receipt_code}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def _kept_pdfs(request: Request[Any, Any, Any]) -> KeptPdfs:
+    state = request.app.state
+    if "receipt_pdfs" not in state:
+        state["receipt_pdfs"] = KeptPdfs()
+    return cast(KeptPdfs, state["receipt_pdfs"])
+
+
 @get("/receipts/check", name="receipt-check")
 async def check_receipt(
     db_session: NamedDependency[AsyncSession], code: FromQuery[str | None] = None
@@ -245,4 +304,5 @@ route_handlers = [
     receipts_page,
     check_receipt,
     receipt_page,
+    receipt_pdf_page,
 ]

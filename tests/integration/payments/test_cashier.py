@@ -309,3 +309,54 @@ def test_changing_the_insurance_type_is_audited(client: PortalClient, family: An
         return list(rows)
 
     assert client.db(audited) == ["urban_employee", "urban_employee"]
+
+
+def test_the_receipt_downloads_as_a_pdf_with_its_font(
+    client: PortalClient, family: Any, tmp_path: Any
+) -> None:
+    import subprocess
+
+    cashier(client, family)
+    pay(client, scan_at_cashier(client))
+
+    async def payment(db: Any) -> Payment:
+        return await db.scalar(select(Payment))
+
+    paid = client.db(payment)
+    response = client.get(f"/receipts/{paid.id}/pdf")
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["content-type"] == "application/pdf"
+    assert f'filename="receipt-{paid.receipt_code}.pdf"' in response.headers["content-disposition"]
+    path = tmp_path / "receipt.pdf"
+    path.write_bytes(response.content)
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for words in (
+        "门诊收费电子票据",
+        "王*英",
+        "空腹血糖",
+        "¥79.50",
+        "¥72.00",
+        "¥151.50",
+        paid.receipt_code,
+        "/receipts/check",
+    ):
+        assert words in text, (words, text)
+    assert "王秀英" not in text
+    fonts = subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "NotoSansCJK" in fonts and " yes yes " in fonts  # embedded, as a subset
+
+    assert client.submit("/settings/language", {"locale": "en", "next": "/"}).status_code == 303
+    english = client.get(f"/receipts/{paid.id}/pdf")
+    path.write_bytes(english.content)
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Paid by the patient" in text and "Cash" in text
+
+    client.cookies.clear()
+    client.log_in("13700000999")
+    assert client.get(f"/receipts/{paid.id}/pdf").status_code == 404
