@@ -135,6 +135,7 @@ def run() -> list[dict[str, Any]]:
                     ("/appointments logged in", "/appointments", logged_in),
                     ("/queue logged in", "/queue", logged_in),
                     ("/booking/sessions/… logged in", paths["session"], logged_in),
+                    ("/bills logged in (the pay page)", "/bills", logged_in),
                 ]
                 rows.append(_row("bare Litestar + Jinja page (baseline)", baseline, baseline))
                 for name, path, headers in pages:

@@ -106,6 +106,7 @@ FIELD_VALUES: dict[str, Strategy] = {
     "bills": st.one_of(real("ids"), UUIDS),
     "method": st.sampled_from(["cash", "card", "wechat", ""]),
     "key": st.from_regex(r"[A-Za-z0-9_-]{0,80}", fullmatch=True),
+    "expected": st.one_of(st.integers(-100, 10**10).map(str), st.just("")),
 }
 """What a field holds when a person fills it in as meant (real objects where it names one; the
 account's own where it names a patient). Anything else comes from ANY_VALUE."""
@@ -233,7 +234,7 @@ SPECS: dict[str, Spec] = {
     "/appointments/waitlist/{entry_id}/leave": Spec((PATIENT,)),
     "/bills/insurance/{patient_id}": Spec((PATIENT, PATIENT, ANONYMOUS), fields_of("scheme")),
     "/staff/cashier/payments": Spec(
-        (ADMIN, ADMIN, ADMIN, PATIENT), fields_of("patient", "bills", "method", "key")
+        (ADMIN, ADMIN, ADMIN, PATIENT), fields_of("patient", "bills", "method", "key", "expected")
     ),
     "/{unknown}": Spec(ANYONE),
 }
