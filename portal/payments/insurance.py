@@ -111,7 +111,15 @@ def lines_of(bill: Bill) -> list[tuple[int, str]]:
 
 
 class Settlement(Protocol):
-    """Splits bills between insurance and the patient."""
+    """Splits bills between insurance and the patient. Estimates are worked out here from the
+    published rules (no call to anyone); only ``settle`` would ask the insurance platform."""
+
+    def estimate_from(
+        self, bills: Sequence[Bill], scheme: str, so_far: YearSoFar
+    ) -> dict[UUID, Share]:
+        """The split of these bills, in this order, for a patient in ``scheme`` whose year has
+        counted ``so_far`` (no reading, no change: pages keep what they read)."""
+        ...
 
     async def estimate(
         self, session: AsyncSession, patient_id: UUID, bills: Sequence[Bill], year: int
@@ -168,17 +176,29 @@ class DevelopmentSettlement:
             )
         )
 
+    def _split_in_turn(
+        self, bills: Sequence[Bill], scheme: str, so_far: YearSoFar
+    ) -> tuple[dict[UUID, Share], YearSoFar]:
+        rules = self._scheme(scheme)
+        shares: dict[UUID, Share] = {}
+        for bill in bills:
+            share, so_far = split(lines_of(bill), rules, so_far, self.rules.class_b_self_percent)
+            shares[bill.id] = share
+        return shares, so_far
+
+    def estimate_from(
+        self, bills: Sequence[Bill], scheme: str, so_far: YearSoFar
+    ) -> dict[UUID, Share]:
+        return self._split_in_turn(bills, scheme, so_far)[0]
+
     async def _split_all(
         self, session: AsyncSession, patient_id: UUID, bills: Sequence[Bill], year: int
     ) -> tuple[dict[UUID, Share], YearSoFar, InsuranceYear | None]:
-        scheme = self._scheme(await scheme_of(session, patient_id))
+        scheme = await scheme_of(session, patient_id)
         row = await self._year(session, patient_id, year)
         so_far = YearSoFar(row.deductible_used_cents, row.paid_cents) if row else YearSoFar()
-        shares: dict[UUID, Share] = {}
-        for bill in bills:
-            share, so_far = split(lines_of(bill), scheme, so_far, self.rules.class_b_self_percent)
-            shares[bill.id] = share
-        return shares, so_far, row
+        shares, after = self._split_in_turn(bills, scheme, so_far)
+        return shares, after, row
 
     async def estimate(
         self, session: AsyncSession, patient_id: UUID, bills: Sequence[Bill], year: int
@@ -199,3 +219,33 @@ class DevelopmentSettlement:
             bill_id: Share(s.total_cents, s.insurance_cents, s.deductible_cents, estimate=False)
             for bill_id, s in shares.items()
         }
+
+
+INSURANCE_TABLES = (InsuranceCover.__tablename__, InsuranceYear.__tablename__)
+"""The tables a reading of patients' schemes and years comes from."""
+
+
+async def schemes_and_years(
+    session: AsyncSession, patient_ids: Sequence[UUID], year: int
+) -> tuple[dict[UUID, str], dict[UUID, YearSoFar]]:
+    """Every patient's scheme and what their year has counted, in two statements."""
+    if not patient_ids:
+        return {}, {}
+    ids = list(patient_ids)
+    schemes = {
+        patient_id: scheme if scheme in SCHEMES else SELF_PAY
+        for patient_id, scheme in await session.execute(
+            select(InsuranceCover.patient_id, InsuranceCover.scheme).where(
+                InsuranceCover.patient_id.in_(ids)
+            )
+        )
+    }
+    years = {
+        row.patient_id: YearSoFar(row.deductible_used_cents, row.paid_cents)
+        for row in await session.scalars(
+            select(InsuranceYear).where(
+                InsuranceYear.patient_id.in_(ids), InsuranceYear.year == year
+            )
+        )
+    }
+    return {p: schemes.get(p, SELF_PAY) for p in ids}, years

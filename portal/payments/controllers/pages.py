@@ -22,14 +22,21 @@ from portal.core.i18n import get_locale, use_locale
 from portal.core.i18n import gettext as _
 from portal.db.transactions import begin_write
 from portal.payments.desk import settlement_of
-from portal.payments.insurance import Share, scheme_of, set_scheme
-from portal.payments.models import SCHEMES, Bill
+from portal.payments.insurance import (
+    INSURANCE_TABLES,
+    Share,
+    YearSoFar,
+    scheme_of,
+    schemes_and_years,
+    set_scheme,
+)
+from portal.payments.models import SCHEMES, SELF_PAY, Bill, BillItem
 from portal.payments.money import yuan
 from portal.payments.pdf import KeptPdfs, ReceiptView, receipt_pdf
 from portal.payments.receipts import receipt_of, receipt_with_code, receipts_of
 from portal.payments.services import BillService
 from portal.web.auth import patient_actor, provide_account_id, requires_patient_login
-from portal.web.dependencies import clock_of, settings_of
+from portal.web.dependencies import clock_of, read_cache_of, settings_of
 from portal.web.forms import FormState
 
 dependencies = {
@@ -59,20 +66,54 @@ def settled_share(bill: Bill) -> Share:
     return Share(bill.total_cents, bill.insurance_cents, estimate=False)
 
 
-async def _dues(
-    request: Request[Any, Any, Any],
-    session: AsyncSession,
-    shown: list[FamilyMember],
-    bills: list[Bill],
-) -> list[Due]:
+BILLS_TABLES = (Bill.__tablename__, BillItem.__tablename__, *INSURANCE_TABLES)
+"""What the bills pages read: bills and their lines, and the patients' schemes and years."""
+
+
+@dataclass(frozen=True)
+class FamilyBills:
+    """Some patients' bills, schemes and what their years have counted: a reading the bills
+    pages keep between views while those tables are unchanged (portal/db/generations.py)."""
+
+    bills: list[Bill]
+    schemes: dict[UUID, str]
+    years: dict[UUID, YearSoFar]
+
+
+async def _family_bills(
+    request: Request[Any, Any, Any], session: AsyncSession, patient_ids: list[UUID]
+) -> FamilyBills:
     year = clock_of(request).now().year
+
+    async def read() -> FamilyBills:
+        bills = await BillService(session).bills_of(patient_ids)
+        schemes, years = await schemes_and_years(session, patient_ids, year)
+        return FamilyBills(bills, schemes, years)
+
+    return await read_cache_of(request).get(
+        ("bills", tuple(sorted(patient_ids, key=str)), year),
+        BILLS_TABLES,
+        read,
+        session,
+        rows=lambda reading: reading.bills,
+    )
+
+
+def _dues(
+    request: Request[Any, Any, Any], shown: list[FamilyMember], reading: FamilyBills
+) -> list[Due]:
+    """Each member's unpaid bills, split in the order they would be paid (oldest first)."""
+    settlement = settlement_of(request)
     dues = []
     for member in shown:
-        theirs = [b for b in bills if b.patient_id == member.id and b.is_unpaid]
-        theirs.sort(key=lambda b: (b.created_at, b.id))  # settled oldest first
-        scheme = await scheme_of(session, member.id)
+        theirs = sorted(
+            (b for b in reading.bills if b.patient_id == member.id and b.is_unpaid),
+            key=lambda b: (b.created_at, str(b.id)),
+        )
         if theirs:
-            shares = await settlement_of(request).estimate(session, member.id, theirs, year)
+            scheme = reading.schemes.get(member.id, SELF_PAY)
+            so_far = reading.years.get(member.id, YearSoFar())
+            shares = settlement.estimate_from(theirs, scheme, so_far)
             dues.append(Due(member, theirs, shares, scheme))
     return dues
 
@@ -92,8 +133,9 @@ async def bills_page(
     if patient and chosen is None:
         await patient_service.member_of(account_id, patient)  # 404 for someone else's patient
     shown = [chosen] if chosen else family
-    bills = await BillService(db_session).bills_of([m.id for m in shown])
-    dues = await _dues(request, db_session, shown, bills)
+    reading = await _family_bills(request, db_session, [m.id for m in shown])
+    bills = reading.bills
+    dues = _dues(request, shown, reading)
     return Template(
         "payments/bills.html",
         context={
@@ -119,19 +161,19 @@ async def bill_page(
     family = await patient_service.family_on_page(account_id)
     bill = await BillService(db_session).bill_of([m.id for m in family], bill_id)
     member = next(m for m in family if m.id == bill.patient_id)
+    reading = await _family_bills(request, db_session, [member.id])
+    share = settled_share(bill)
     if bill.is_unpaid:
-        bills = await BillService(db_session).bills_of([member.id])
-        due = (await _dues(request, db_session, [member], bills))[0]
-        share = due.shares[bill.id]
-    else:
-        share = settled_share(bill)
+        due = next(iter(_dues(request, [member], reading)), None)
+        if due is not None and bill.id in due.shares:
+            share = due.shares[bill.id]
     return Template(
         "payments/bill.html",
         context={
             "bill": bill,
             "member": member,
             "share": share,
-            "scheme": await scheme_of(db_session, member.id),
+            "scheme": reading.schemes.get(member.id, SELF_PAY),
         },
     )
 

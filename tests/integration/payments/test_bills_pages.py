@@ -121,3 +121,32 @@ def test_the_command_line_imports_a_bills_file(
     assert again.exit_code == 0 and "0 new, 0 updated, 1 unchanged" in again.output
     assert refused.exit_code != 0 and "not a valid bills file" in refused.output
     assert stranger.exit_code != 0 and "bills[0].patient: no patient" in stranger.output
+
+
+def test_the_bills_page_is_kept_and_shows_every_change_next(
+    client: PortalClient, family: Any
+) -> None:
+    from tests.support.statements import Asked
+
+    send(client, lab_bill("MZ001", family["mother"]["card"]))
+    assert "王*英：待缴 ¥76.00" in client.get("/bills").text
+    with Asked(client) as asked:
+        assert "王*英：待缴 ¥76.00" in client.get("/bills").text
+    assert asked == [], "a second view of unchanged bills should ask the database nothing"
+    void(client, "MZ001", "2")  # the hospital voids a line
+    assert "王*英：待缴 ¥28.00" in client.get("/bills").text
+    response = client.submit(
+        f"/bills/insurance/{family['mother']['id']}", {"scheme": "urban_rural_resident"}
+    )
+    assert response.status_code == 303
+    # 甲/乙/丙 as sent: all class C (the default), so insurance pays nothing even now.
+    assert "城乡居民医保" in client.get("/bills").text
+    send(
+        client,
+        lab_bill(
+            "MZ002",
+            family["mother"]["card"],
+            item("1", "心电图", "examination", 2500) | {"insurance_class": "A"},
+        ),
+    )
+    assert "王*英：待缴 ¥40.50" in client.get("/bills").text  # 28.00 + 25.00 − 12.50
