@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import re
 import secrets
 import unicodedata
@@ -93,7 +94,7 @@ class OneTimeCodes:
                     ngettext(
                         "A code was just sent. You can ask for a new one in %(num)d second.",
                         "A code was just sent. You can ask for a new one in %(num)d seconds.",
-                        int(wait) + 1,
+                        math.ceil(wait),  # 60.0 seconds to wait is 60, 59.2 is 60
                     ),
                     "phone",
                 )
