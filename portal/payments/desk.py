@@ -17,7 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.cards.services import ScanResult
 from portal.core.errors import Conflict, DomainError, NotAllowed
 from portal.core.touchpoints import Touchpoint
-from portal.payments.insurance import DevelopmentSettlement, Settlement, scheme_of
+from portal.payments.insurance import (
+    DevelopmentSettlement,
+    Settlement,
+    YearSoFar,
+    schemes_and_years,
+)
 from portal.payments.window import AmountChanged, take_payment, unpaid_bills
 from portal.staff.auth import StaffUser, provide_staff, requires_staff, staff_of
 from portal.web.dependencies import clock_of, settings_of
@@ -45,8 +50,11 @@ async def _bills_context(
     bills = await unpaid_bills(session, patient_id)
     ticked = [b for b in bills if chosen is None or b.id in chosen]
     now = clock_of(request).now()
-    shares = await settlement_of(request).estimate(session, patient_id, ticked, now.year)
-    scheme = await scheme_of(session, patient_id)
+    schemes, years = await schemes_and_years(session, [patient_id], now.year)
+    scheme = schemes[patient_id]
+    shares = settlement_of(request).estimate_from(
+        ticked, scheme, years.get(patient_id, YearSoFar())
+    )
     await session.commit()  # a read: ends the transaction
     return {
         "patient_id": patient_id,

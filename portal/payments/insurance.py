@@ -10,7 +10,8 @@ rest, up to what is left of the year's cap. The year's running totals are kept p
 that, the share is an estimate, and pages say so.
 
 The real settlement (the national insurance platform, 医保电子凭证) implements the same two
-methods: ``estimate`` (no change) and ``settle`` (inside the paying transaction).
+methods: ``estimate_from`` (arithmetic on what a page read) and ``settle`` (inside the paying
+transaction).
 """
 
 from __future__ import annotations
@@ -121,12 +122,6 @@ class Settlement(Protocol):
         counted ``so_far`` (no reading, no change: pages keep what they read)."""
         ...
 
-    async def estimate(
-        self, session: AsyncSession, patient_id: UUID, bills: Sequence[Bill], year: int
-    ) -> dict[UUID, Share]:
-        """What the split would be if these bills were paid now, in this order (no change)."""
-        ...
-
     async def settle(
         self, session: AsyncSession, patient_id: UUID, bills: Sequence[Bill], year: int
     ) -> dict[UUID, Share]:
@@ -199,12 +194,6 @@ class DevelopmentSettlement:
         so_far = YearSoFar(row.deductible_used_cents, row.paid_cents) if row else YearSoFar()
         shares, after = self._split_in_turn(bills, scheme, so_far)
         return shares, after, row
-
-    async def estimate(
-        self, session: AsyncSession, patient_id: UUID, bills: Sequence[Bill], year: int
-    ) -> dict[UUID, Share]:
-        shares, _after, _row = await self._split_all(session, patient_id, bills, year)
-        return shares
 
     async def settle(
         self, session: AsyncSession, patient_id: UUID, bills: Sequence[Bill], year: int

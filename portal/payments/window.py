@@ -25,7 +25,7 @@ from portal.core.actor import Actor
 from portal.core.errors import Conflict, RuleError
 from portal.core.i18n import gettext as _
 from portal.db.transactions import begin_write, lock_key
-from portal.payments.insurance import Settlement, Share
+from portal.payments.insurance import Settlement
 from portal.payments.models import PAID, PAYMENT_METHODS, UNPAID, Bill, Payment
 
 KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -52,16 +52,6 @@ async def unpaid_bills(session: AsyncSession, patient_id: UUID) -> list[Bill]:
             .order_by(Bill.created_at, Bill.id)
         )
     )
-
-
-async def estimate(
-    session: AsyncSession,
-    settlement: Settlement,
-    patient_id: UUID,
-    bills: Sequence[Bill],
-    now: datetime,
-) -> dict[UUID, Share]:
-    return await settlement.estimate(session, patient_id, bills, now.year)
 
 
 class AmountChanged(Conflict):

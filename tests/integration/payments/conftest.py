@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.accounts.models import Patient
 from portal.cards.models import ECard
@@ -31,6 +31,15 @@ def family(client: PortalClient) -> dict[str, dict[str, str]]:
             card = await db.scalar(select(ECard.card_number).where(ECard.patient_id == patient.id))
             found[key] = {"id": str(patient.id), "card": card, "id_number": patient.id_number}
         return found
+
+    return client.db(work)
+
+
+def count(client: PortalClient, model: Any) -> int:
+    """How many rows a table holds."""
+
+    async def work(db: Any) -> int:
+        return int(await db.scalar(select(func.count()).select_from(model)))
 
     return client.db(work)
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.payments.models import Bill, BillItem
-from tests.integration.payments.conftest import item, lab_bill, send, void
+from tests.integration.payments.conftest import count, item, lab_bill, send, void
 from tests.support.cards import make_api_client
 from tests.support.client import PortalClient
 
@@ -18,13 +18,6 @@ from tests.support.client import PortalClient
 def bills(client: PortalClient) -> list[Bill]:
     async def work(db: Any) -> list[Bill]:
         return list(await db.scalars(select(Bill).order_by(Bill.number)))
-
-    return client.db(work)
-
-
-def count(client: PortalClient, model: Any) -> int:
-    async def work(db: Any) -> int:
-        return int(await db.scalar(select(func.count()).select_from(model)))
 
     return client.db(work)
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal.audit.models import AuditEvent
 from portal.core.touchpoints import Role, Touchpoint
 from portal.payments.models import Bill, InsuranceYear, Payment
-from tests.integration.payments.conftest import item, lab_bill, send
+from tests.integration.payments.conftest import count, item, lab_bill, send
 from tests.support.cards import card_of, live_code, make_staff, staff_login
 from tests.support.client import PortalClient
 from tests.support.people import MOTHER
@@ -49,13 +49,6 @@ def pay(client: PortalClient, desk: dict[str, Any], method: str = "cash", **chan
         "bills": changes.get("bills", desk["bills"]),
     }
     return client.submit("/staff/cashier/payments", form)
-
-
-def count(client: PortalClient, model: Any) -> int:
-    async def work(db: Any) -> int:
-        return int(await db.scalar(select(func.count()).select_from(model)))
-
-    return client.db(work)
 
 
 def set_scheme(client: PortalClient, family: Any, scheme: str) -> None:
