@@ -73,6 +73,25 @@ def test_the_daughter_finds_and_reads_her_parents_bills(
             name = f"{'elder' if elder else 'standard'}_{'en' if english else 'zh'}"
             page.screenshot(path=str(artifacts / f"bill_{name}.png"), full_page=True)
     expect(page.get_by_text("Lab test · 1 × ¥60.00")).to_be_visible()
+    # The cashier takes the mother's lab bill at the window; the daughter opens the receipt.
+    window = page.context.browser.new_context(base_url=live_server.url)  # type: ignore[union-attr]
+    try:
+        cashier = window.new_page()
+        expect(cashier_scans(cashier, live_server, "王秀英")).to_contain_text("检验费 · 内分泌科")
+        cashier.get_by_role("button", name="记录收款").click()
+        expect(cashier.get_by_text("收款已记录")).to_be_visible()
+    finally:
+        window.close()
+    for elder in (True, False):
+        for english in (False, True):
+            switch(page, elder=elder, english=english)
+            page.goto("/receipts")
+            problems += audit_page(page)
+            page.locator(".bill-card a").first.click()
+            expect(page.locator(".receipt-code")).to_have_text(re.compile(r"^[0-9A-Z-]{19}$"))
+            problems += audit_page(page)
+            name = f"{'elder' if elder else 'standard'}_{'en' if english else 'zh'}"
+            page.screenshot(path=str(artifacts / f"receipt_{name}.png"), full_page=True)
     page.set_viewport_size(KIOSK)
     page.goto("/bills")
     problems += audit_page(page, reflow_check=False)
@@ -82,20 +101,8 @@ def test_the_daughter_finds_and_reads_her_parents_bills(
 def test_the_cashier_scans_the_live_code_and_takes_the_money_once(
     page: Page, live_server: LiveServer, artifacts: Path
 ) -> None:
-    number, generation = card_of_demo_father(live_server.database_url)
-    keyring = build_keyring(
-        Settings(app=AppSettings(environment="development", secret_key=SERVER_SECRET))
-    )
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto("/staff/login")
-    page.fill("#f-username", "cashier")
-    page.fill("#f-password", DEMO_PASSWORD)
-    page.locator("form[action='/staff/login'] button[type=submit]").click()
-    page.wait_for_url("**/staff")
-    page.goto("/staff/scan/cashier")
-    page.fill("#scan-code", ecard.issue_code(keyring, number, generation, time.time()))
-    page.keyboard.press("Enter")
-    form = page.locator(".cashier-form")
+    form = cashier_scans(page, live_server, "李建国")
     expect(form).to_contain_text("药费 · 心血管内科")
     expect(form).to_contain_text("城镇职工医保")
     problems = audit_page(page, reflow_check=False)
@@ -106,30 +113,50 @@ def test_the_cashier_scans_the_live_code_and_takes_the_money_once(
     page.screenshot(path=str(artifacts / "cashier_paid.png"), full_page=True)
     problems += audit_page(page, reflow_check=False)
     assert not problems, "\n".join(problems)
-    assert payments_of_demo_father(live_server.database_url) == 1
+    assert payments_of(live_server.database_url, "李建国") == 1
 
 
-def _father(database_url: str, query: str) -> Any:
+def cashier_scans(page: Page, live_server: LiveServer, name: str) -> Any:
+    """The demo cashier logs in on ``page`` and scans the patient's live code (made with the
+    server's keys); the desk's form."""
+    number, generation = card_of(live_server.database_url, name)
+    keyring = build_keyring(
+        Settings(app=AppSettings(environment="development", secret_key=SERVER_SECRET))
+    )
+    page.goto("/staff/login")
+    page.fill("#f-username", "cashier")
+    page.fill("#f-password", DEMO_PASSWORD)
+    page.locator("form[action='/staff/login'] button[type=submit]").click()
+    page.wait_for_url("**/staff")
+    page.goto("/staff/scan/cashier")
+    page.fill("#scan-code", ecard.issue_code(keyring, number, generation, time.time()))
+    page.keyboard.press("Enter")
+    return page.locator(".cashier-form")
+
+
+def _row(database_url: str, query: str, name: str) -> Any:
     engine = create_engine(database_url.replace("+aiosqlite", ""))
     with engine.connect() as connection:
-        row = connection.execute(text(query), {"name": "李建国"}).one()
+        row = connection.execute(text(query), {"name": name}).one()
     engine.dispose()
     return row
 
 
-def card_of_demo_father(database_url: str) -> tuple[str, int]:
-    row = _father(
+def card_of(database_url: str, name: str) -> tuple[str, int]:
+    row = _row(
         database_url,
         "SELECT card_number, generation FROM ecard JOIN patient ON patient.id = ecard.patient_id "
         "WHERE patient.name = :name AND ecard.active",
+        name,
     )
     return str(row[0]), int(row[1])
 
 
-def payments_of_demo_father(database_url: str) -> int:
-    row = _father(
+def payments_of(database_url: str, name: str) -> int:
+    row = _row(
         database_url,
         "SELECT count(*) FROM payment JOIN patient ON patient.id = payment.patient_id "
         "WHERE patient.name = :name",
+        name,
     )
     return int(row[0])
