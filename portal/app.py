@@ -45,6 +45,7 @@ from portal.kiosk.feature import feature as kiosk
 from portal.messaging.feature import feature as messaging
 from portal.messaging.services import build_sender
 from portal.payments.feature import feature as payments
+from portal.paysandbox.feature import feature as paysandbox
 from portal.queue.events import build_channels
 from portal.queue.feature import feature as queue
 from portal.settings import Settings, get_settings
@@ -76,6 +77,7 @@ FEATURES: tuple[Feature, ...] = (
     staff,
     cards,
     payments,
+    paysandbox,
     booking,
     queue,
     kiosk,
@@ -169,6 +171,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     settings.booking.check()
     settings.insurance.check()
     settings.receipts.check(settings.app.is_production)
+    settings.payments.check(settings.app.is_production)
     resolve_dependencies_in_order()
     engine = create_engine(settings.db)
     db_config = SQLAlchemyAsyncConfig(
@@ -184,7 +187,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         secure=settings.app.is_production,
         httponly=True,
         samesite="lax",
-        exclude=["^/static/", "^/healthz", "^/readyz", "^/api/"],
+        exclude=["^/static/", "^/healthz", "^/readyz", "^/api/", "^/dev/pay/v3/"],
     )
     csrf_config = CSRFConfig(
         secret=settings.app.secret_key,
@@ -192,8 +195,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         header_name="x-csrftoken",
         cookie_secure=settings.app.is_production,
         cookie_samesite="lax",
-        # The health probes take no form: no token to make and sign for a load balancer.
-        exclude=["^/api/", "^/healthz$", "^/readyz$"],
+        # The health probes take no form: no token to make and sign for a load balancer. The
+        # payment sandbox's API is signed by the merchant's key instead.
+        exclude=["^/api/", "^/healthz$", "^/readyz$", "^/dev/pay/v3/"],
     )
     db_sessions = async_sessionmaker(engine, expire_on_commit=False)
     watch_writes()
@@ -250,7 +254,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             minimum_size=500,
             # Event streams flush each event as it happens; a compressor would hold them back.
             # Static files are compressed once, at their best, by their own route.
-            exclude=["/events$", "^/api/", "^/static/", "^/healthz$", "^/readyz$"],
+            exclude=["/events$", "^/api/", "^/dev/pay/v3/", "^/static/", "^/healthz$", "^/readyz$"],
         ),
         stores=stores,
         state=state,

@@ -333,6 +333,108 @@ class ReceiptSettings:
             logger.warning(message)
 
 
+def _env_float(name: str, default: float) -> float:
+    return float(_env(name, str(default)))
+
+
+SANDBOX = "sandbox"
+WECHATPAY = "wechatpay"
+
+
+@dataclass(frozen=True)
+class PaymentSettings:
+    """Paying through a gateway that speaks WeChat Pay API v3.
+
+    ``sandbox`` (development only) is the app's own stand-in at ``/dev/pay``, with keys it makes
+    and keeps in its tables; ``wechatpay`` is a merchant account, named entirely by the settings
+    below (the code is the same for both)."""
+
+    gateway: str = field(default_factory=lambda: _env("PORTAL_PAY_GATEWAY", SANDBOX))
+    wechatpay_url: str = field(
+        default_factory=lambda: _env("PORTAL_WECHATPAY_URL", "https://api.mch.weixin.qq.com")
+    )
+    mchid: str = field(default_factory=lambda: _env("PORTAL_WECHATPAY_MCHID", ""))
+    appid: str = field(default_factory=lambda: _env("PORTAL_WECHATPAY_APPID", ""))
+    merchant_serial: str = field(
+        default_factory=lambda: _env("PORTAL_WECHATPAY_MERCHANT_SERIAL", "")
+    )
+    merchant_key_file: str = field(
+        default_factory=lambda: _env("PORTAL_WECHATPAY_MERCHANT_KEY_FILE", "")
+    )
+    platform_serial: str = field(
+        default_factory=lambda: _env("PORTAL_WECHATPAY_PLATFORM_SERIAL", "")
+    )
+    platform_key_file: str = field(
+        default_factory=lambda: _env("PORTAL_WECHATPAY_PLATFORM_KEY_FILE", "")
+    )
+    api_v3_key: str = field(default_factory=lambda: _env("PORTAL_WECHATPAY_API_V3_KEY", ""))
+    notify_url: str = field(default_factory=lambda: _env("PORTAL_WECHATPAY_NOTIFY_URL", ""))
+    """The public HTTPS address of ``/api/v1/payments/notify/wechatpay``."""
+    order_minutes: int = field(default_factory=lambda: _env_int("PORTAL_PAY_ORDER_MINUTES", 15))
+    """How long an order can be paid (its ``time_expire``)."""
+    settle_after_seconds: int = field(
+        default_factory=lambda: _env_int("PORTAL_PAY_SETTLE_AFTER_SECONDS", 120)
+    )
+    """An order still open this long is asked about (its notification may be lost)."""
+    task_seconds: int = field(default_factory=lambda: _env_int("PORTAL_PAY_TASK_SECONDS", 5))
+    """How often pending orders and refunds are followed up (0: never, tests drive it)."""
+    sandbox_tick_seconds: float = field(
+        default_factory=lambda: _env_float("PORTAL_PAY_SANDBOX_TICK_SECONDS", 1.0)
+    )
+    """How often the sandbox sends its due notifications (0: never, tests drive it)."""
+    sandbox_retry_scale: float = field(
+        default_factory=lambda: _env_float("PORTAL_PAY_SANDBOX_RETRY_SCALE", 1.0)
+    )
+    """The sandbox retries an unanswered notification on WeChat Pay's schedule (15 s, 15 s,
+    30 s, 3 min … 6 h) times this."""
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.gateway == SANDBOX
+
+    def check(self, production: bool) -> None:
+        if self.gateway not in {SANDBOX, WECHATPAY}:
+            raise SettingsError(
+                f"PORTAL_PAY_GATEWAY must be sandbox or wechatpay, not {self.gateway!r}"
+            )
+        if self.gateway == SANDBOX:
+            if production:
+                raise SettingsError(
+                    "PORTAL_PAY_GATEWAY=sandbox takes no money: name a merchant account "
+                    "(PORTAL_PAY_GATEWAY=wechatpay and PORTAL_WECHATPAY_*) in production"
+                )
+            return
+        missing = [
+            name
+            for name, value in (
+                ("MCHID", self.mchid),
+                ("APPID", self.appid),
+                ("MERCHANT_SERIAL", self.merchant_serial),
+                ("MERCHANT_KEY_FILE", self.merchant_key_file),
+                ("PLATFORM_SERIAL", self.platform_serial),
+                ("PLATFORM_KEY_FILE", self.platform_key_file),
+                ("API_V3_KEY", self.api_v3_key),
+                ("NOTIFY_URL", self.notify_url),
+            )
+            if not value
+        ]
+        if missing:
+            raise SettingsError(
+                "PORTAL_PAY_GATEWAY=wechatpay needs "
+                + ", ".join(f"PORTAL_WECHATPAY_{m}" for m in missing)
+            )
+        if len(self.api_v3_key.encode()) != 32:
+            raise SettingsError("PORTAL_WECHATPAY_API_V3_KEY must be the 32-character API v3 key")
+        for name, path in (
+            ("MERCHANT_KEY_FILE", self.merchant_key_file),
+            ("PLATFORM_KEY_FILE", self.platform_key_file),
+        ):
+            if not Path(path).is_file():
+                raise SettingsError(f"PORTAL_WECHATPAY_{name}: no file at {path}")
+        if production and not self.notify_url.startswith("https://"):
+            raise SettingsError("PORTAL_WECHATPAY_NOTIFY_URL must be an https:// address")
+
+
 @dataclass(frozen=True)
 class EcardSettings:
     """Signing keys for the dynamic card code.
@@ -377,6 +479,7 @@ class Settings:
     booking: BookingSettings = field(default_factory=BookingSettings)
     insurance: InsuranceSettings = field(default_factory=InsuranceSettings)
     receipts: ReceiptSettings = field(default_factory=ReceiptSettings)
+    payments: PaymentSettings = field(default_factory=PaymentSettings)
 
     def check_exposure(self, host: str) -> None:
         """Refuse to listen beyond this machine on the published development secret: anyone who

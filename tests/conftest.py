@@ -21,6 +21,7 @@ from portal.settings import (
     BookingSettings,
     DatabaseSettings,
     LoginSettings,
+    PaymentSettings,
     RedisSettings,
     Settings,
 )
@@ -108,6 +109,8 @@ def make_settings(
         login=LoginSettings(**overrides),  # type: ignore[arg-type]
         # Background housekeeping off: tests run it themselves at the moments they choose.
         booking=booking or BookingSettings(housekeeping_seconds=0),
+        # The payment sandbox's postman and the payments follow-up off too.
+        payments=PaymentSettings(task_seconds=0, sandbox_tick_seconds=0),
     )
 
 

@@ -5,7 +5,7 @@ records it."""
 from __future__ import annotations
 
 import secrets
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from litestar import Request, post
@@ -18,24 +18,19 @@ from portal.cards.services import ScanResult
 from portal.core.errors import Conflict, DomainError, NotAllowed
 from portal.core.touchpoints import Touchpoint
 from portal.payments.insurance import (
-    DevelopmentSettlement,
     Settlement,
     YearSoFar,
     schemes_and_years,
+    settlement_from,
 )
 from portal.payments.window import AmountChanged, take_payment, unpaid_bills
 from portal.staff.auth import StaffUser, provide_staff, requires_staff, staff_of
-from portal.web.dependencies import clock_of, settings_of
-
-SETTLEMENT = "settlement"
+from portal.web.dependencies import clock_of
 
 
 def settlement_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Settlement:
     """The app's settlement (the development rules; a real one plugs in here by settings)."""
-    state = connection.app.state
-    if SETTLEMENT not in state:
-        state[SETTLEMENT] = DevelopmentSettlement(settings_of(connection).insurance)
-    return cast(Settlement, state[SETTLEMENT])
+    return settlement_from(connection.app.state)
 
 
 async def _bills_context(

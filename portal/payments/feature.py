@@ -6,10 +6,12 @@ templates use."""
 from portal.core.i18n import lazy_gettext
 from portal.core.touchpoints import Touchpoint
 from portal.payments import labels
+from portal.payments.checkout import new_key
 from portal.payments.controllers import route_handlers
 from portal.payments.desk import bills_on_scan
 from portal.payments.money import yuan
 from portal.payments.seed import seed_bills
+from portal.payments.tasks import lifespan
 from portal.web.feature import Feature
 from portal.web.tiles import Tile
 
@@ -17,6 +19,7 @@ feature = Feature(
     name="payments",
     route_handlers=route_handlers,
     seed=seed_bills,
+    lifespan=lifespan,
     desk_actions={Touchpoint.CASHIER: bills_on_scan},
     template_globals={
         "yuan": yuan,
@@ -25,6 +28,8 @@ feature = Feature(
         "scheme_label": labels.scheme_label,
         "class_label": labels.class_label,
         "method_label": labels.method_label,
+        "refund_status_label": labels.refund_status_label,
+        "payment_key": new_key,
     },
     tiles=[
         Tile(

@@ -93,7 +93,7 @@ def _changes(bill: Bill, bill_in: BillIn) -> bool:
         if line is None or (not line.is_void and _line(line) != _sent(item)):
             return True
     billed_left_out = any(not i.is_void and i.line not in sent for i in bill.items)
-    return billed_left_out or bill.title != bill_in.title
+    return billed_left_out or bill.title != bill_in.title or bill.guidance != bill_in.guidance
 
 
 def _shape_problems(payload: BillsImport) -> list[Problem]:
@@ -165,6 +165,7 @@ def _new_bill(bill_in: BillIn, patient_id: UUID) -> Bill:
         kind=HOSPITAL,
         number=bill_in.number,
         title=bill_in.title,
+        guidance=bill_in.guidance,
         total_cents=sum(i.amount_cents for i in items),
         insurance_cents=0,
         status=UNPAID,
@@ -198,6 +199,7 @@ def _update(bill: Bill, bill_in: BillIn) -> None:
         if line.line not in sent:
             line.status = ITEM_VOID
     bill.title = bill_in.title
+    bill.guidance = bill_in.guidance
     _retotal(bill)
 
 

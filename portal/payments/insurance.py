@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import select, update
@@ -238,3 +238,15 @@ async def schemes_and_years(
         )
     }
     return {p: schemes.get(p, SELF_PAY) for p in ids}, years
+
+
+SETTLEMENT = "settlement"
+
+
+def settlement_from(state: Any) -> Settlement:
+    """The app's settlement, kept in its state (the development rules; a real one plugs in here
+    by settings)."""
+    if SETTLEMENT not in state:
+        state[SETTLEMENT] = DevelopmentSettlement(state.settings.insurance)
+    settlement: Settlement = state[SETTLEMENT]
+    return settlement

@@ -14,13 +14,18 @@ from portal.payments.models import (
     MATERIAL,
     MEDICINE,
     PAID,
+    PROCESSING,
+    REFUND_FAILED,
     REFUNDED,
+    REFUNDED_OK,
     REGISTRATION,
+    REQUESTED,
     SELF_PAY,
     UNPAID,
     URBAN_EMPLOYEE,
     URBAN_RURAL_RESIDENT,
     VOID,
+    WECHAT,
 )
 
 _STATUS = {
@@ -56,7 +61,17 @@ _CLASS = {
     CLASS_B: lazy_gettext("Class B: partly covered"),
     CLASS_C: lazy_gettext("Class C: not covered"),
 }
-_METHOD = {CASH: lazy_gettext("Cash"), CARD: lazy_gettext("Bank card")}
+_METHOD = {
+    CASH: lazy_gettext("Cash"),
+    CARD: lazy_gettext("Bank card"),
+    WECHAT: lazy_gettext("WeChat Pay"),
+}
+_REFUND = {
+    REQUESTED: lazy_gettext("asked for"),
+    PROCESSING: lazy_gettext("on its way"),
+    REFUNDED_OK: lazy_gettext("back in the account it came from"),
+    REFUND_FAILED: lazy_gettext("failed: the cashier's office will contact you"),
+}
 
 
 def scheme_label(scheme: str) -> str:
@@ -69,3 +84,7 @@ def class_label(insurance_class: str) -> str:
 
 def method_label(method: str) -> str:
     return str(_METHOD.get(method, method))
+
+
+def refund_status_label(status: str) -> str:
+    return str(_REFUND.get(status, status))

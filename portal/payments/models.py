@@ -9,10 +9,12 @@ ever creeps in.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db.base import Base
@@ -104,6 +106,9 @@ class Bill(Base):
     same number again updates that bill, never adds another."""
     title: Mapped[str] = mapped_column(String(120), default="", server_default="")
     """What the bill is for, in the hospital's words (检验费 · 心血管内科)."""
+    guidance: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    """What the patient does once it is paid, in the hospital's words (请到门诊楼 2 层抽血);
+    empty, the page says it from the bill's lines."""
     appointment_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("appointment.id", ondelete="SET NULL"), index=True, default=None
     )
@@ -183,7 +188,7 @@ def new_receipt_code() -> str:
 
 class Payment(Base):
     """Money taken once for one or more of a patient's bills: at the cashier's window (cash or
-    card) or, later, through a gateway. ``key`` makes a repeated submission the same payment."""
+    card) or through a gateway (WeChat Pay). ``key`` makes a repeated submission the same payment."""
 
     __tablename__ = "payment"
 
@@ -212,3 +217,127 @@ class Payment(Base):
     @property
     def total(self) -> Decimal:
         return yuan(self.total_cents)
+
+
+# How a payment was taken, online.
+WECHAT = "wechat"
+
+# A gateway order's life: made here, then open at the gateway (the patient can pay), then paid,
+# or closed (expired, cancelled, failed to open).
+CREATING = "creating"
+OPEN = "open"
+CAPTURED = "captured"
+CLOSED = "closed"
+
+# Channels: the patient's own phone (H5: the gateway's page, then back), or a QR code shown by
+# a kiosk for the patient's phone to scan (Native).
+H5 = "h5"
+NATIVE = "native"
+
+# Why money goes back.
+EXTRA = "extra"
+"""The gateway captured money for bills already paid another way (or whose amount changed)."""
+CANCELLED = "cancelled"
+VOIDED = "voided"
+
+# A refund's life.
+REQUESTED = "requested"
+PROCESSING = "processing"
+REFUNDED_OK = "succeeded"
+REFUND_FAILED = "failed"
+
+
+class PayOrder(Base):
+    """One attempt to pay some of a patient's bills through a gateway: ``out_trade_no`` is the
+    order's number at the gateway, ``key`` the attempt's (a double tap, the back button or a
+    retry is the same attempt). The amount was worked out here, from the bills, when the order
+    was made; nothing the browser sent."""
+
+    __tablename__ = "pay_order"
+
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    out_trade_no: Mapped[str] = mapped_column(String(32), unique=True)
+    gateway: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(8))
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patient.id"), index=True)
+    account_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("account.id", ondelete="SET NULL"), index=True, default=None
+    )
+    description: Mapped[str] = mapped_column(String(120))
+    total_cents: Mapped[int] = mapped_column(Integer)
+    insurance_cents: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12), default=CREATING, index=True)
+    pay_url: Mapped[str | None] = mapped_column(String(512), default=None)
+    """Where the payer pays: the gateway's H5 page, or the Native QR code's content."""
+    made_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    """When the patient tapped pay (the hospital's clock)."""
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    checked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    """When the gateway was last asked about it (the return page and the follow-up ask)."""
+    transaction_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    payment_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("payment.id", ondelete="SET NULL"), default=None
+    )
+    extra: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Captured, but its bills had been paid another way (or now cost another amount): the
+    money was sent back."""
+
+    lines: Mapped[list[PayOrderBill]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="PayOrderBill.created_at"
+    )
+
+    @property
+    def amount(self) -> Decimal:
+        return yuan(self.amount_cents)
+
+    @property
+    def bill_ids(self) -> list[UUID]:
+        return [line.bill_id for line in self.lines]
+
+
+class PayOrderBill(Base):
+    """A bill an order pays, with the split it was offered at."""
+
+    __tablename__ = "pay_order_bill"
+    __table_args__ = (UniqueConstraint("order_id", "bill_id"),)
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("pay_order.id", ondelete="CASCADE"))
+    bill_id: Mapped[UUID] = mapped_column(ForeignKey("bill.id", ondelete="CASCADE"), index=True)
+    total_cents: Mapped[int] = mapped_column(Integer)
+    insurance_cents: Mapped[int] = mapped_column(Integer)
+
+
+class Refund(Base):
+    """Money sent back through the gateway, once (``out_refund_no`` is its number there): an
+    extra capture in full, a cancelled appointment's fee, a voided line's amount."""
+
+    __tablename__ = "refund"
+
+    out_refund_no: Mapped[str] = mapped_column(String(64), unique=True)
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("pay_order.id"), index=True)
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patient.id"), index=True)
+    bill_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("bill.id", ondelete="SET NULL"), default=None
+    )
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12), default=REQUESTED, index=True)
+    refund_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+    @property
+    def amount(self) -> Decimal:
+        return yuan(self.amount_cents)
+
+
+class GatewayNotice(Base):
+    """A notification the gateway sent, by its signature's nonce: the same signed message sent
+    again (a replay) is refused, and every one accepted is on record."""
+
+    __tablename__ = "gateway_notice"
+
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    event_id: Mapped[str] = mapped_column(String(64), index=True)
+    event_type: Mapped[str] = mapped_column(String(32))
+    out_trade_no: Mapped[str | None] = mapped_column(String(32), default=None)

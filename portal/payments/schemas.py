@@ -108,6 +108,14 @@ class BillIn(InputStruct):
     patient: PatientRef
     title: Annotated[Line, Meta(min_length=1, max_length=120, description="检验费 · 心血管内科")]
     items: Annotated[list[ItemIn], Meta(min_length=1, max_length=200)]
+    guidance: Annotated[
+        Line,
+        Meta(
+            max_length=120,
+            description="What the patient does once it is paid, in the hospital's words "
+            "(shown after paying): 请到门诊楼 2 层抽血",
+        ),
+    ] = ""
 
 
 class BillsImport(InputStruct):
