@@ -12,9 +12,9 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency

@@ -23,7 +23,6 @@ from tests.support.paying import (
     deliver,
     follow,
     misbehave,
-    pay_through,
     payer,
     start,
 )
