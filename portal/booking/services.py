@@ -224,8 +224,9 @@ class BookingService:
     # -- cancelling ------------------------------------------------------------------------
 
     async def cancel_appointment(self, *, account_id: UUID, appointment_id: UUID) -> Appointment:
-        """Cancel before the cut-off. The bill is voided; the place goes to the first patient
-        waiting, or back on sale after a short random delay."""
+        """Cancel before the cut-off. The bill is voided (paid on the phone, its fee goes back);
+        the place goes to the first patient waiting, or back on sale after a short random
+        delay."""
         session = self.session
         now = self.clock.now()
         appointment = await self.appointments.appointment_of(account_id, appointment_id)
@@ -254,7 +255,9 @@ class BookingService:
             )
             if changed.rowcount != 1:  # type: ignore[attr-defined]
                 raise RuleError(_("This appointment was already cancelled."))
-            await BillService(session).void_unpaid([appointment.id])
+            bills = BillService(session)
+            await bills.void_unpaid([appointment.id])
+            await bills.refund_paid([appointment.id])
             place = ReturnedPlace(slot_id=appointment.slot_id, schedule_id=appointment.schedule_id)
             place.slot = appointment.slot
             session.add(place)

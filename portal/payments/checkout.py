@@ -503,3 +503,12 @@ async def refunds_of_order(session: AsyncSession, order: PayOrder) -> list[Refun
             select(Refund).where(Refund.order_id == order.id).order_by(Refund.created_at)
         )
     )
+
+
+async def refunds_of_bill(session: AsyncSession, bill_id: UUID) -> list[Refund]:
+    """What went back of one bill (a cancelled visit's fee, voided lines)."""
+    return list(
+        await session.scalars(
+            select(Refund).where(Refund.bill_id == bill_id).order_by(Refund.created_at)
+        )
+    )

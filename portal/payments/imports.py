@@ -22,7 +22,18 @@ from portal.cards.lookups import patients_with_card_numbers
 from portal.core.actor import Actor
 from portal.core.errors import NotFound
 from portal.db.transactions import begin_write, lock_key
-from portal.payments.models import BILLED, HOSPITAL, ITEM_VOID, UNPAID, VOID, Bill, BillItem
+from portal.payments.models import (
+    BILLED,
+    HOSPITAL,
+    ITEM_VOID,
+    PAID,
+    UNPAID,
+    VOID,
+    VOIDED,
+    Bill,
+    BillItem,
+)
+from portal.payments.refunds import refund_part_of
 from portal.payments.schemas import (
     BillIn,
     BillsImport,
@@ -173,6 +184,16 @@ def _new_bill(bill_in: BillIn, patient_id: UUID) -> Bill:
     )
 
 
+async def _refund_voided(session: AsyncSession, bill: Bill, voided: list[BillItem]) -> None:
+    """The patient's share of these lines of a paid bill goes back (in proportion to the bill's
+    split); the bill's totals drop by the lines, its insurance share by the rest."""
+    amount = sum(i.amount_cents for i in voided)
+    patient = bill.total_cents - bill.insurance_cents
+    back = amount * patient // bill.total_cents if bill.total_cents else 0
+    await refund_part_of(session, bill, back, VOIDED)
+    bill.insurance_cents = max(0, bill.insurance_cents - (amount - back))
+
+
 def _retotal(bill: Bill) -> None:
     """The total is always the sum of the lines still billed, worked out here."""
     billed = [i for i in bill.items if not i.is_void]
@@ -297,8 +318,10 @@ async def import_bills(session: AsyncSession, payload: BillsImport, actor: Actor
 async def void_lines(
     session: AsyncSession, number: str, lines: list[str], actor: Actor
 ) -> tuple[Bill, int]:
-    """Void lines of an unpaid bill (sending it again voids nothing more). Returns the bill and
-    how many lines changed. A bill with no line left billed is void: nothing to pay."""
+    """Void lines of a bill (sending it again voids nothing more). Returns the bill and how many
+    lines changed. An unpaid bill with no line left billed is void: nothing to pay. A paid
+    bill's voided lines are refunded in part: the patient's share of each goes back through
+    the gateway that took it."""
     await begin_write(session)
     try:
         patient_id = await session.scalar(select(Bill.patient_id).where(Bill.number == number))
@@ -313,16 +336,18 @@ async def void_lines(
                 [Problem("lines", f"bill {number} has no line {', '.join(unknown)}")]
             )
         wanted = [by_line[line] for line in dict.fromkeys(lines) if not by_line[line].is_void]
-        if wanted and bill.status != UNPAID:
+        if wanted and bill.status not in (UNPAID, PAID):
             raise BillsRefused(
                 [
                     Problem(
                         "lines",
-                        f"bill {number} is {bill.status}: only an unpaid bill's lines can be "
-                        "voided",
+                        f"bill {number} is {bill.status}: only an unpaid or a paid bill's lines "
+                        "can be voided",
                     )
                 ]
             )
+        if wanted and bill.status == PAID:
+            await _refund_voided(session, bill, wanted)
         for item in wanted:
             item.status = ITEM_VOID
         if wanted:

@@ -17,7 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.core.errors import NotFound
 from portal.core.i18n import gettext as _
-from portal.payments.models import CLASS_A, PAID, REGISTRATION, UNPAID, VOID, Bill, BillItem
+from portal.db.transactions import lock_key
+from portal.payments.models import (
+    CANCELLED,
+    CLASS_A,
+    PAID,
+    REFUNDED,
+    REGISTRATION,
+    UNPAID,
+    VOID,
+    Bill,
+    BillItem,
+)
+from portal.payments.refunds import refund_part_of
 
 
 class BillService:
@@ -87,6 +99,25 @@ class BillService:
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def refund_paid(self, appointment_ids: Sequence[UUID]) -> int:
+        """The paid bills of appointments cancelled in time: what the patient paid goes back
+        through the gateway that took it, on its own, and the bill reads "refunded". Returns
+        how many. A bill paid at the cashier's window stays paid: the window hands it back."""
+        if not appointment_ids:
+            return 0
+        refunded = 0
+        for bill in await self.session.scalars(
+            select(Bill).where(Bill.appointment_id.in_(list(appointment_ids)), Bill.status == PAID)
+        ):
+            await lock_key(self.session, f"pay:{bill.patient_id}")
+            refund = await refund_part_of(
+                self.session, bill, bill.total_cents - bill.insurance_cents, CANCELLED
+            )
+            if refund is not None:
+                bill.status = REFUNDED
+                refunded += 1
+        return refunded
 
     async def mark_paid(self, appointment_ids: Sequence[UUID]) -> int:
         """Record the unpaid bills of these appointments as paid at the hospital's own window

@@ -2,11 +2,12 @@
 and nothing is left half-written.
 
 The routes come from the app itself (every route that takes POST, less /api/, which schemathesis
-fuzzes, and /dev/), the field names from the source (tests.support.fuzzing); two guard tests fail
-when a route or a field appears that this file cannot fuzz. Each route is posted to by the right
-visitor (tests.support.visitors) with a valid CSRF token, real ids in its path (sometimes text),
-and forms built by Hypothesis: valid-looking values, hostile text, missing, repeated and unknown
-fields, multipart and broken bodies. The database's invariants are checked after every route.
+fuzzes, and the payment sandbox's signed API under /dev/pay/v3/), the field names from the source
+(tests.support.fuzzing); two guard tests fail when a route or a field appears that this file
+cannot fuzz. Each route is posted to by the right visitor (tests.support.visitors) with a valid
+CSRF token, real ids in its path (sometimes text), and forms built by Hypothesis: valid-looking
+values, hostile text, missing, repeated and unknown fields, multipart and broken bodies. The
+database's invariants are checked after every route.
 
 PORTAL_TEST_FUZZ_SEED changes the inputs (CI keeps the default); PORTAL_TEST_FUZZ_EXAMPLES sets
 how many forms are posted in all, per database. ``pytest -s`` prints the answers by route and
@@ -55,7 +56,7 @@ SEED = int(os.environ.get("PORTAL_TEST_FUZZ_SEED", "20261202"))
 EXAMPLES = int(os.environ.get("PORTAL_TEST_FUZZ_EXAMPLES", "2100"))
 ONLY = os.environ.get("PORTAL_TEST_FUZZ_ROUTES", "")
 """A regular expression: fuzz only the routes it finds (to reproduce one route's failure)."""
-NOT_FUZZED_HERE = ("/api/", "/dev/")
+NOT_FUZZED_HERE = ("/api/", "/dev/pay/v3/")
 Strategy = st.SearchStrategy[Any]
 
 # -- valid-looking values, by field name --------------------------------------------------------
@@ -104,9 +105,17 @@ FIELD_VALUES: dict[str, Strategy] = {
     "locale": st.sampled_from(["zh_Hans", "en", "zh-CN", "zh_Hant", "fr", "en_US"]),
     "scheme": st.sampled_from(["urban_employee", "urban_rural_resident", "self_pay", "SELF_PAY"]),
     "bills": st.one_of(real("ids"), UUIDS),
+    "bill": st.one_of(real("ids"), UUIDS, st.just("")),
     "method": st.sampled_from(["cash", "card", "wechat", ""]),
     "key": st.from_regex(r"[A-Za-z0-9_-]{0,80}", fullmatch=True),
     "expected": st.one_of(st.integers(-100, 10**10).map(str), st.just("")),
+    # The payment sandbox's payer page and chaos controls (development only).
+    "action": st.sampled_from(["pay", "fail", "cancel", ""]),
+    "redirect_url": st.sampled_from(NEXT),
+    "delay_seconds": st.integers(-5, 10**7).map(str),
+    "duplicates": st.integers(-5, 100).map(str),
+    "drop_next": st.integers(-5, 10**6).map(str),
+    "reorder": st.sampled_from(["on", "", "off"]),
 }
 """What a field holds when a person fills it in as meant (real objects where it names one; the
 account's own where it names a patient). Anything else comes from ANY_VALUE."""
@@ -233,8 +242,13 @@ SPECS: dict[str, Spec] = {
     "/appointments/offers/{entry_id}/decline": Spec((PATIENT,)),
     "/appointments/waitlist/{entry_id}/leave": Spec((PATIENT,)),
     "/bills/insurance/{patient_id}": Spec((PATIENT, PATIENT, ANONYMOUS), fields_of("scheme")),
+    "/bills/pay": Spec((PATIENT, PATIENT, ANONYMOUS), fields_of("patient", "bill", "key")),
     "/staff/cashier/payments": Spec(
         (ADMIN, ADMIN, ADMIN, PATIENT), fields_of("patient", "bills", "method", "key", "expected")
+    ),
+    "/dev/pay/checkout/{prepay_id}": Spec(ANYONE, fields_of("action", "redirect_url")),
+    "/dev/pay/chaos": Spec(
+        ANYONE, fields_of("delay_seconds", "duplicates", "drop_next", "reorder")
     ),
     "/{unknown}": Spec(ANYONE),
 }
@@ -260,6 +274,7 @@ PATH_VALUES: dict[str, tuple[Strategy, Strategy]] = {
     "desk": (st.sampled_from([t.value for t in Touchpoint]), st.just("TRIAGE") | PATH_TEXT),
     "action": (st.sampled_from(["next", "again", "missed", "done"]), st.just("skip") | PATH_TEXT),
     "unknown": (UNKNOWN_PATHS, UNKNOWN_PATHS),
+    "prepay_id": (st.from_regex(r"wx[0-9a-f]{32}", fullmatch=True), PATH_TEXT),
 }
 """For each path parameter: a real object of the kind it names (the account's own), and what
 else comes (others' objects, made-up ids, text)."""

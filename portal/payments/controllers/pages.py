@@ -21,6 +21,7 @@ from portal.audit.services import record
 from portal.core.i18n import get_locale, use_locale
 from portal.core.i18n import gettext as _
 from portal.db.transactions import begin_write
+from portal.payments.checkout import refunds_of_bill
 from portal.payments.desk import settlement_of
 from portal.payments.insurance import (
     INSURANCE_TABLES,
@@ -174,6 +175,7 @@ async def bill_page(
             "member": member,
             "share": share,
             "scheme": reading.schemes.get(member.id, SELF_PAY),
+            "refunds": await refunds_of_bill(db_session, bill.id) if not bill.is_unpaid else [],
         },
     )
 

@@ -15,7 +15,7 @@ from portal.booking.noshows import NoShowService
 from portal.booking.visits import VisitService
 from portal.booking.waitlist import WaitlistService
 from portal.core.clock import FrozenClock
-from portal.payments.models import Bill
+from portal.payments.models import Bill, Refund
 from tests.conftest import SHANGHAI
 from tests.integration.booking.conftest import (
     appointment_id_of,
@@ -26,6 +26,7 @@ from tests.integration.booking.conftest import (
 )
 from tests.support.booking import import_timetable, session, slot_ids, standard_timetable
 from tests.support.client import PortalClient
+from tests.support.paying import deliver, follow, pay_through
 
 
 def at(clock: FrozenClock, month: int, day: int, hour: int, minute: int = 0) -> None:
@@ -177,6 +178,31 @@ def test_cancelling_a_minute_before_the_cutoff_is_allowed_and_voids_the_bill(
         return status, bill
 
     assert client.db(state) == ("cancelled", "void")
+
+
+def test_a_fee_paid_on_the_phone_comes_back_on_its_own_when_cancelled_in_time(
+    client: PortalClient, family: dict[str, str], clock: FrozenClock
+) -> None:
+    appointment = appointment_id_of(
+        book(client, slot_ids(client, "CARD-1125-AM")[0], family["self"])
+    )
+    client.get(pay_through(client, family["self"]))
+    assert client.submit(f"/appointments/{appointment}/cancel").status_code == 303
+
+    async def state(db: Any) -> tuple[str, list[tuple[int, str]]]:
+        bill = await db.scalar(select(Bill))
+        refunds = [(r.amount_cents, r.status) for r in await db.scalars(select(Refund))]
+        return bill.status, refunds
+
+    status, refunds = client.db(state)
+    assert status == "refunded" and len(refunds) == 1
+    fee = refunds[0][0]
+    assert fee > 0 and refunds[0][1] == "requested"
+    follow(client)  # what the app does every few seconds: the refund goes to the gateway
+    deliver(client)  # the gateway finishes it and says so
+    assert client.db(state) == ("refunded", [(fee, "succeeded")])
+    page = client.get(f"/appointments/{appointment}?cancelled=1").text
+    assert "已退费" in page and "原路退回" in page
 
 
 def test_cancelling_at_the_cutoff_minute_is_refused_and_explained(

@@ -3,27 +3,40 @@ and the notifications, with the money taken exactly once."""
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
-from sqlalchemy import select
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select, update
 
+from portal.audit.models import AuditEvent
 from portal.payments.models import (
     CAPTURED,
+    EXTRA,
     PAID,
+    PROCESSING,
+    REFUNDED_OK,
     UNPAID,
+    VOIDED,
     WECHAT,
     Bill,
     Payment,
     PayOrder,
+    Refund,
 )
-from tests.integration.payments.conftest import count, lab_bill, send
+from portal.payments.wechatpay import encrypt_resource, sign, signed_headers
+from tests.integration.payments.conftest import AUTH, count, lab_bill, send
 from tests.support.client import PortalClient
 from tests.support.paying import (
     checkout_of,
     deliver,
     follow,
+    form_key,
     misbehave,
+    pay_through,
     payer,
+    platform,
     start,
 )
 
@@ -96,3 +109,219 @@ def test_a_lost_notification_is_settled_by_the_follow_up(
     done = follow(client)
     assert done.asked == 1 and done.captured == 1
     assert [b.status for b in _bills(client)] == [PAID]
+
+
+# -- notifications that must change nothing -------------------------------------------------
+
+
+def _notification(
+    client: PortalClient, transaction: dict[str, Any], *, event_type: str = "TRANSACTION.SUCCESS"
+) -> tuple[bytes, dict[str, str]]:
+    """A notification as the sandbox platform would sign and seal it."""
+    keys = platform(client)
+    body = json.dumps(
+        {
+            "id": "EV-test",
+            "create_time": "2026-12-03T10:00:00+08:00",
+            "resource_type": "encrypt-resource",
+            "event_type": event_type,
+            "summary": "支付成功",
+            "resource": encrypt_resource(
+                keys.api_v3_key, json.dumps(transaction).encode(), "transaction"
+            ),
+        }
+    ).encode()
+    headers = signed_headers(keys.platform_key, keys.platform_serial, body)
+    headers["Content-Type"] = "application/json"
+    return body, headers
+
+
+def _paid_in_sandbox(client: PortalClient, patient_id: str) -> PayOrder:
+    """An order paid on the sandbox's page whose notification is held back."""
+    misbehave(client, delay_seconds=3600)
+    checkout, back = checkout_of(start(client, patient_id))
+    payer(client, checkout, "pay", back)
+    (order,) = _orders(client)
+    return order
+
+
+def _transaction(client: PortalClient, order: PayOrder, **changes: Any) -> dict[str, Any]:
+    keys = platform(client)
+    transaction = {
+        "mchid": keys.mchid,
+        "appid": keys.appid,
+        "out_trade_no": order.out_trade_no,
+        "transaction_id": "4200000000000000000000000001",
+        "trade_type": "MWEB",
+        "trade_state": "SUCCESS",
+        "amount": {"total": order.amount_cents, "currency": "CNY"},
+    }
+    transaction.update(changes)
+    return transaction
+
+
+NOTIFY = "/api/v1/payments/notify/wechatpay"
+
+
+def _refusals(client: PortalClient) -> int:
+    async def work(db: Any) -> int:
+        return len(
+            list(
+                await db.scalars(
+                    select(AuditEvent).where(
+                        AuditEvent.action == "payment.notification",
+                        AuditEvent.outcome == "refused",
+                    )
+                )
+            )
+        )
+
+    return client.db(work)
+
+
+def test_notifications_that_do_not_hold_are_refused_audited_and_change_nothing(
+    client: PortalClient, family: dict[str, dict[str, str]]
+) -> None:
+    send(client, lab_bill("L-4", family["self"]["card"]))
+    order = _paid_in_sandbox(client, family["self"]["id"])
+    good = _transaction(client, order)
+    refused = []
+    # A tampered signature: the body changed after signing.
+    body, headers = _notification(client, good)
+    refused.append(
+        client.post(NOTIFY, content=body.replace(b"EV-test", b"EV-tamp"), headers=headers)
+    )
+    # A signature by another key.
+    body, headers = _notification(client, good)
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    headers["Wechatpay-Signature"] = sign(other, b"anything")
+    refused.append(client.post(NOTIFY, content=body, headers=headers))
+    # An unknown platform serial; no signature at all; a stale timestamp.
+    body, headers = _notification(client, good)
+    refused.append(client.post(NOTIFY, content=body, headers={**headers, "Wechatpay-Serial": "X"}))
+    refused.append(client.post(NOTIFY, content=body, headers={"Content-Type": "application/json"}))
+    stale = str(int(time.time()) - 3600)
+    keys = platform(client)
+    old = signed_headers(keys.platform_key, keys.platform_serial, body, timestamp=stale)
+    refused.append(client.post(NOTIFY, content=body, headers=old))
+    assert [r.status_code for r in refused] == [401] * 5
+    # A wrong amount, another merchant's order, an unknown order: signed, but not ours.
+    for transaction in (
+        _transaction(client, order, amount={"total": 1, "currency": "CNY"}),
+        _transaction(client, order, mchid="1230000109"),
+        _transaction(client, order, out_trade_no="YMT000000000000NOSUCHORDER"),
+    ):
+        body, headers = _notification(client, transaction)
+        answer = client.post(NOTIFY, content=body, headers=headers)
+        assert answer.status_code == 400 and answer.json()["code"] == "FAIL"
+    # A resource sealed under another key.
+    body, headers = _notification(client, good)
+    event = json.loads(body)
+    event["resource"] = encrypt_resource(b"k" * 32, json.dumps(good).encode(), "transaction")
+    forged = json.dumps(event).encode()
+    answer = client.post(
+        NOTIFY,
+        content=forged,
+        headers=signed_headers(keys.platform_key, keys.platform_serial, forged),
+    )
+    assert answer.status_code == 400
+    assert _refusals(client) == 9
+    assert count(client, Payment) == 0
+    assert [b.status for b in _bills(client)] == [UNPAID]
+    # The real one is taken; the same signed message again is a replay.
+    body, headers = _notification(client, good)
+    assert client.post(NOTIFY, content=body, headers=headers).status_code == 204
+    assert client.post(NOTIFY, content=body, headers=headers).status_code == 401
+    assert count(client, Payment) == 1 and _refusals(client) == 10
+    assert [b.status for b in _bills(client)] == [PAID]
+
+
+def test_nothing_the_browser_posts_is_an_amount(
+    client: PortalClient, family: dict[str, dict[str, str]]
+) -> None:
+    send(client, lab_bill("L-5", family["self"]["card"]))
+    page = client.get("/bills").text
+    answer = client.submit(
+        "/bills/pay",
+        {
+            "patient": family["self"]["id"],
+            "key": form_key(page),
+            "amount": "-100",
+            "amount_cents": "1",
+            "total": "0",
+        },
+    )
+    assert answer.status_code == 303
+    (order,) = _orders(client)
+    assert order.amount_cents == 7600
+
+
+def test_a_double_tap_and_a_second_phone_get_the_same_order(
+    client: PortalClient, family: dict[str, dict[str, str]]
+) -> None:
+    send(client, lab_bill("L-6", family["mother"]["card"]))
+    page = client.get("/bills").text
+    key = form_key(page)
+    first = start(client, family["mother"]["id"], key=key)
+    again = start(client, family["mother"]["id"], key=key)
+    other = start(client, family["mother"]["id"])  # another page's form: another key
+    assert first.headers["location"] == again.headers["location"] == other.headers["location"]
+    assert len(_orders(client)) == 1
+    checkout, back = checkout_of(first)
+    payer(client, checkout, "pay", back)
+    # Paid once: the gateway's page refuses to take it again, and the pay button is gone.
+    second = payer(client, checkout, "pay", back)
+    assert second.status_code == 303
+    assert deliver(client) == 1
+    assert count(client, Payment) == 1
+    assert "/bills/pay" not in client.get("/bills").text
+
+
+def test_money_taken_for_bills_paid_meanwhile_goes_back_on_its_own(
+    client: PortalClient, family: dict[str, dict[str, str]]
+) -> None:
+    """Two family members pay the same bill: the cashier took it while the phone's order was
+    open, then the phone paid too. The second capture is refunded in full, and shown."""
+    send(client, lab_bill("L-7", family["mother"]["card"]))
+    order = _paid_in_sandbox(client, family["mother"]["id"])
+
+    async def paid_at_window(db: Any) -> None:
+        await db.execute(update(Bill).values(status=PAID))
+        await db.commit()
+
+    client.db(paid_at_window)
+    misbehave(client)
+    page = client.get(f"/bills/orders/{order.id}")
+    assert page.status_code == 200
+    (order,) = _orders(client)
+    assert order.extra and order.payment_id is None
+    (refund,) = client.db(lambda db: _all(db, Refund))
+    assert refund.amount_cents == 7600 and refund.reason == EXTRA
+    assert refund.status == PROCESSING  # asked for at once; the gateway is working on it
+    deliver(client)  # the sandbox finishes the refund and notifies (and the held payment notice)
+    deliver(client)
+    (refund,) = client.db(lambda db: _all(db, Refund))
+    assert refund.status == REFUNDED_OK and refund.refund_id
+    assert count(client, Payment) == 0
+    text = client.get(f"/bills/orders/{order.id}").text
+    assert "¥76.00" in text
+
+
+def test_a_voided_line_of_a_bill_paid_on_the_phone_comes_back_in_part(
+    client: PortalClient, family: dict[str, dict[str, str]]
+) -> None:
+    send(client, lab_bill("L-8", family["self"]["card"]))
+    client.get(pay_through(client, family["self"]["id"]))
+    answer = client.post("/api/v1/bills/L-8/voids", json={"lines": ["2"]}, headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    (refund,) = client.db(lambda db: _all(db, Refund))
+    assert refund.amount_cents == 4800 and refund.reason == VOIDED
+    assert follow(client).refunds_sent == 1
+    deliver(client)
+    (refund,) = client.db(lambda db: _all(db, Refund))
+    assert refund.status == REFUNDED_OK
+    (bill,) = _bills(client)
+    assert bill.status == PAID and bill.total_cents == 2800
+    # Voiding it again gives nothing more back.
+    client.post("/api/v1/bills/L-8/voids", json={"lines": ["2"]}, headers=AUTH)
+    assert count(client, Refund) == 1
