@@ -98,3 +98,23 @@ async def lock_key(session: AsyncSession, key: str) -> None:
         text("SELECT pg_advisory_xact_lock(:key)"),
         {"key": int.from_bytes(digest[:8], "big", signed=True)},
     )
+
+
+@contextlib.asynccontextmanager
+async def write_transaction(session: AsyncSession) -> AsyncIterator[None]:
+    """A short write transaction, in this process's writers' turn on SQLite: committed when the
+    block ends, rolled back when it raises. Nothing slow (no remote call) belongs inside.
+
+    A read transaction still open is ended before waiting for the turn: a request queued behind
+    others holds no connection meanwhile (a pool of them all waiting would starve the writer
+    whose turn it is of the connections it needs)."""
+    if session.in_transaction():
+        await session.commit()
+    async with writers_turn(session):
+        await begin_write(session)
+        try:
+            yield
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise

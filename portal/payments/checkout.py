@@ -32,7 +32,7 @@ from portal.audit.services import record
 from portal.core.actor import Actor
 from portal.core.errors import Conflict, NotFound, RuleError
 from portal.core.i18n import gettext as _
-from portal.db.transactions import begin_write, lock_key
+from portal.db.transactions import lock_key, write_transaction
 from portal.payments.gateway import Gateway, GatewayError, RefundState, Transaction
 from portal.payments.insurance import Settlement, YearSoFar, schemes_and_years
 from portal.payments.models import (
@@ -113,8 +113,7 @@ async def open_order(
     this amount, else a new one (not yet at the gateway). ``bill_ids`` None is every unpaid bill
     of the patient."""
     check_key(key)
-    await begin_write(session)
-    try:
+    async with write_transaction(session):
         await lock_key(session, f"pay:{patient_id}")
         earlier = await session.scalar(select(PayOrder).where(PayOrder.key == key))
         if earlier is not None:
@@ -175,10 +174,6 @@ async def open_order(
         )
         session.add(order)
         await session.flush()
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     return order
 
 
@@ -198,18 +193,13 @@ async def put_at_gateway(
         expires_at=order.expires_at,
         client_ip=client_ip,
     )
-    await begin_write(session)
-    try:
+    async with write_transaction(session):
         await session.execute(
             update(PayOrder)
             .where(PayOrder.id == order.id, PayOrder.status == CREATING)
             .values(status=OPEN, pay_url=pay_url[:512])
             .execution_options(synchronize_session=False)
         )
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     return await _fresh(session, order.id)
 
 
@@ -266,84 +256,78 @@ async def capture(
     _check(order, paid, gateway)
     if not paid.is_paid:
         return Captured(order)
-    await begin_write(session)
     try:
-        await lock_key(session, f"pay:{order.patient_id}")
-        order = await _fresh(session, order.id)
-        if order.status == CAPTURED:
-            await session.commit()
-            return Captured(order, again=True)
-        bills = {
-            b.id: b for b in await session.scalars(select(Bill).where(Bill.id.in_(order.bill_ids)))
-        }
-        in_turn = sorted(bills.values(), key=lambda b: (b.created_at, str(b.id)))
-        fits = len(bills) == len(order.lines) and all(b.status == UNPAID for b in in_turn)
-        if fits:
-            schemes, years = await schemes_and_years(session, [order.patient_id], now.year)
-            estimate = settlement.estimate_from(
-                in_turn, schemes[order.patient_id], years.get(order.patient_id, YearSoFar())
-            )
-            fits = sum(s.patient_cents for s in estimate.values()) == order.amount_cents
-        order.status = CAPTURED
-        order.transaction_id = (paid.transaction_id or "")[:32] or None
-        refund = None
-        if fits:
-            shares = await settlement.settle(session, order.patient_id, in_turn, now.year)
-            payment = Payment(
-                key=f"{order.gateway}:{order.out_trade_no}",
-                patient_id=order.patient_id,
-                method=WECHAT,
-                total_cents=sum(s.total_cents for s in shares.values()),
-                insurance_cents=sum(s.insurance_cents for s in shares.values()),
-                amount_cents=order.amount_cents,
-                taken_by="WeChat Pay",
-            )
-            session.add(payment)
-            await session.flush()
-            order.payment_id = payment.id
-            for bill in in_turn:
-                changed = await session.execute(
-                    update(Bill)
-                    .where(Bill.id == bill.id, Bill.status == UNPAID)
-                    .values(
-                        status=PAID,
-                        payment_id=payment.id,
-                        insurance_cents=shares[bill.id].insurance_cents,
-                    )
-                    .execution_options(synchronize_session=False)
+        async with write_transaction(session):
+            await lock_key(session, f"pay:{order.patient_id}")
+            order = await _fresh(session, order.id)
+            if order.status == CAPTURED:
+                await session.commit()
+                return Captured(order, again=True)
+            bills = {
+                b.id: b
+                for b in await session.scalars(select(Bill).where(Bill.id.in_(order.bill_ids)))
+            }
+            in_turn = sorted(bills.values(), key=lambda b: (b.created_at, str(b.id)))
+            fits = len(bills) == len(order.lines) and all(b.status == UNPAID for b in in_turn)
+            if fits:
+                schemes, years = await schemes_and_years(session, [order.patient_id], now.year)
+                estimate = settlement.estimate_from(
+                    in_turn, schemes[order.patient_id], years.get(order.patient_id, YearSoFar())
                 )
-                if changed.rowcount != 1:  # type: ignore[attr-defined]
-                    raise Conflict("a bill changed under the patient's lock")
-            outcome, detail = "captured", f"{order.amount_cents} fen, {len(in_turn)} bills"
-        else:
-            order.extra = True
-            refund = Refund(
-                out_refund_no=f"R{order.out_trade_no}",
-                order_id=order.id,
+                fits = sum(s.patient_cents for s in estimate.values()) == order.amount_cents
+            order.status = CAPTURED
+            order.transaction_id = (paid.transaction_id or "")[:32] or None
+            refund = None
+            if fits:
+                shares = await settlement.settle(session, order.patient_id, in_turn, now.year)
+                payment = Payment(
+                    key=f"{order.gateway}:{order.out_trade_no}",
+                    patient_id=order.patient_id,
+                    method=WECHAT,
+                    total_cents=sum(s.total_cents for s in shares.values()),
+                    insurance_cents=sum(s.insurance_cents for s in shares.values()),
+                    amount_cents=order.amount_cents,
+                    taken_by="WeChat Pay",
+                )
+                session.add(payment)
+                await session.flush()
+                order.payment_id = payment.id
+                for bill in in_turn:
+                    changed = await session.execute(
+                        update(Bill)
+                        .where(Bill.id == bill.id, Bill.status == UNPAID)
+                        .values(
+                            status=PAID,
+                            payment_id=payment.id,
+                            insurance_cents=shares[bill.id].insurance_cents,
+                        )
+                        .execution_options(synchronize_session=False)
+                    )
+                    if changed.rowcount != 1:  # type: ignore[attr-defined]
+                        raise Conflict("a bill changed under the patient's lock")
+                outcome, detail = "captured", f"{order.amount_cents} fen, {len(in_turn)} bills"
+            else:
+                order.extra = True
+                refund = Refund(
+                    out_refund_no=f"R{order.out_trade_no}",
+                    order_id=order.id,
+                    patient_id=order.patient_id,
+                    amount_cents=order.amount_cents,
+                    reason=EXTRA,
+                )
+                session.add(refund)
+                outcome = "extra"
+                detail = f"{order.amount_cents} fen captured for bills already paid or changed: refunding"
+            await record(
+                session,
+                GATEWAY_ACTOR,
+                "payment.online",
+                outcome,
                 patient_id=order.patient_id,
-                amount_cents=order.amount_cents,
-                reason=EXTRA,
+                detail=f"{order.out_trade_no} by {by}: {detail}",
             )
-            session.add(refund)
-            outcome = "extra"
-            detail = (
-                f"{order.amount_cents} fen captured for bills already paid or changed: refunding"
-            )
-        await record(
-            session,
-            GATEWAY_ACTOR,
-            "payment.online",
-            outcome,
-            patient_id=order.patient_id,
-            detail=f"{order.out_trade_no} by {by}: {detail}",
-        )
-        await session.commit()
     except IntegrityError:  # the same order's payment, captured by another process just now
-        await session.rollback()
         return Captured(await _fresh(session, order.id), again=True)
-    except BaseException:
-        await session.rollback()
-        raise
     return Captured(order, refund=refund)
 
 
@@ -376,49 +360,34 @@ async def refresh(
 
 
 async def _checked(session: AsyncSession, order_id: UUID, now: datetime) -> None:
-    await begin_write(session)
-    try:
+    async with write_transaction(session):
         await session.execute(
             update(PayOrder)
             .where(PayOrder.id == order_id)
             .values(checked_at=now)
             .execution_options(synchronize_session=False)
         )
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
 
 
 async def _close(session: AsyncSession, order_id: UUID) -> PayOrder:
-    await begin_write(session)
-    try:
+    async with write_transaction(session):
         await session.execute(
             update(PayOrder)
             .where(PayOrder.id == order_id, PayOrder.status.in_((CREATING, OPEN)))
             .values(status=CLOSED)
             .execution_options(synchronize_session=False)
         )
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     return await _fresh(session, order_id)
 
 
 async def note_notice(session: AsyncSession, nonce: str, event_id: str, event_type: str) -> None:
     """Keep a verified notification's nonce; the same nonce again is a replay (Replayed)."""
-    await begin_write(session)
     try:
-        session.add(GatewayNotice(nonce=nonce, event_id=event_id, event_type=event_type))
-        await session.flush()
-        await session.commit()
+        async with write_transaction(session):
+            session.add(GatewayNotice(nonce=nonce, event_id=event_id, event_type=event_type))
+            await session.flush()
     except IntegrityError as exc:
-        await session.rollback()
         raise Replayed("this notification's nonce was used before") from exc
-    except BaseException:
-        await session.rollback()
-        raise
 
 
 async def refund_reported(session: AsyncSession, state: RefundState, now: datetime) -> Refund:
@@ -432,8 +401,7 @@ async def refund_reported(session: AsyncSession, state: RefundState, now: dateti
     status = {"SUCCESS": REFUNDED_OK, "CLOSED": REFUND_FAILED, "ABNORMAL": REFUND_FAILED}.get(
         state.status, PROCESSING
     )
-    await begin_write(session)
-    try:
+    async with write_transaction(session):
         await session.execute(
             update(Refund)
             .where(Refund.id == refund.id, Refund.status.in_((REQUESTED, PROCESSING)))
@@ -444,10 +412,6 @@ async def refund_reported(session: AsyncSession, state: RefundState, now: dateti
             )
             .execution_options(synchronize_session=False)
         )
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     fresh = await session.get(Refund, refund.id, populate_existing=True)
     assert fresh is not None
     return fresh

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal.db.transactions import begin_write, insert_if_absent
+from portal.db.transactions import begin_write, insert_if_absent, write_transaction
 from portal.payments.wechatpay import load_private_key, private_pem
 from portal.paysandbox.models import (
     CLOSED,
@@ -313,8 +313,16 @@ async def create_order(
     if not isinstance(attach, str) or len(attach) > 128:
         raise _param("attach must be at most 128 characters")
     time_expire = _parse_time(body.get("time_expire"))
-    await begin_write(session)
-    try:
+    order = await session.scalar(
+        select(SandboxOrder).where(
+            SandboxOrder.mchid == platform.mchid, SandboxOrder.out_trade_no == out_trade_no
+        )
+    )
+    await session.commit()
+    if order is not None:  # a retried request: the same order, nothing to write
+        _same_order(order, total, description, now)
+        return order
+    async with write_transaction(session):
         order = await session.scalar(
             select(SandboxOrder).where(
                 SandboxOrder.mchid == platform.mchid, SandboxOrder.out_trade_no == out_trade_no
@@ -340,17 +348,18 @@ async def create_order(
                 await session.rollback()
                 await begin_write(session)
                 order = await _order(session, platform.mchid, out_trade_no)
-        if order.amount_total != total or order.description != description:
-            raise SandboxError(400, "OUT_TRADE_NO_USED", "商户订单号重复")
-        if order.trade_state in (SUCCESS, REFUND):
-            raise SandboxError(403, "ORDERPAID", "该订单已支付")
-        if order.trade_state == CLOSED or _expired(order, now):
-            raise SandboxError(400, "ORDERCLOSED", "该订单已关闭")
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
+        _same_order(order, total, description, now)
     return order
+
+
+def _same_order(order: SandboxOrder, total: int, description: str, now: datetime) -> None:
+    """A second request for an ``out_trade_no`` must be the same order, and still payable."""
+    if order.amount_total != total or order.description != description:
+        raise SandboxError(400, "OUT_TRADE_NO_USED", "商户订单号重复")
+    if order.trade_state in (SUCCESS, REFUND):
+        raise SandboxError(403, "ORDERPAID", "该订单已支付")
+    if order.trade_state == CLOSED or _expired(order, now):
+        raise SandboxError(400, "ORDERCLOSED", "该订单已关闭")
 
 
 async def query_order(
@@ -365,18 +374,13 @@ async def query_order(
 
 
 async def _close(session: AsyncSession, order_id: UUID) -> SandboxOrder:
-    await begin_write(session)
-    try:
+    async with write_transaction(session):
         await session.execute(
             update(SandboxOrder)
             .where(SandboxOrder.id == order_id, SandboxOrder.trade_state.in_((NOTPAY, PAYERROR)))
             .values(trade_state=CLOSED)
             .execution_options(synchronize_session=False)
         )
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     order = await session.get(SandboxOrder, order_id, populate_existing=True)
     assert order is not None
     return order
@@ -403,8 +407,7 @@ async def pay(session: AsyncSession, prepay_id: str, succeed: bool, now: datetim
     order = await order_for_payer(session, prepay_id)
     if _expired(order, now):
         order = await _close(session, order.id)
-    await begin_write(session)
-    try:
+    async with write_transaction(session):
         state = SUCCESS if succeed else PAYERROR
         values: dict[str, Any] = {"trade_state": state}
         if succeed:
@@ -427,10 +430,6 @@ async def pay(session: AsyncSession, prepay_id: str, succeed: bool, now: datetim
                 transaction_json(order),
                 now,
             )
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     return order
 
 
@@ -456,8 +455,7 @@ async def create_refund(
     notify_url = body.get("notify_url") or ""
     if not isinstance(notify_url, str) or len(notify_url) > 256:
         raise _param("notify_url is too long")
-    await begin_write(session)
-    try:
+    async with write_transaction(session):
         order = await _order(session, platform.mchid, out_trade_no)
         earlier = await session.scalar(
             select(SandboxRefund).where(
@@ -494,10 +492,6 @@ async def create_refund(
         )
         session.add(refund)
         await session.flush()
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     return refund, order
 
 
@@ -523,8 +517,7 @@ async def complete_refunds(session: AsyncSession, now: datetime) -> int:
         await session.scalars(select(SandboxRefund.id).where(SandboxRefund.status == PROCESSING))
     )
     for refund_id in pending:
-        await begin_write(session)
-        try:
+        async with write_transaction(session):
             changed = await session.execute(
                 update(SandboxRefund)
                 .where(SandboxRefund.id == refund_id, SandboxRefund.status == PROCESSING)
@@ -543,10 +536,6 @@ async def complete_refunds(session: AsyncSession, now: datetime) -> int:
                     session, refund.notify_url, "REFUND.SUCCESS", "退款成功", "refund", body, now
                 )
                 done += 1
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
     return done
 
 
@@ -574,8 +563,7 @@ async def set_chaos(session: AsyncSession, wanted: Chaos) -> None:
         raise _param("delay is 0 to 3,600 seconds and copies 1 to 20")
     if not 0 <= wanted.drop_next <= 1000:
         raise _param("drop 0 to 1,000 notifications")
-    await begin_write(session)
-    try:
+    async with write_transaction(session):
         await insert_if_absent(session, SandboxChaos, name="chaos")
         await session.execute(
             update(SandboxChaos)
@@ -588,10 +576,6 @@ async def set_chaos(session: AsyncSession, wanted: Chaos) -> None:
             )
             .execution_options(synchronize_session=False)
         )
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
 
 
 async def _owe(
@@ -656,8 +640,7 @@ async def claim_due(
         await session.commit()
         return []
     claimed = []
-    await begin_write(session)
-    try:
+    async with write_transaction(session):
         for notification_id in due:
             changed = await session.execute(
                 update(SandboxNotification)
@@ -669,10 +652,6 @@ async def claim_due(
             )
             if changed.rowcount == 1:  # type: ignore[attr-defined]
                 claimed.append(notification_id)
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
     rows = {
         n.id: n
         for n in await session.scalars(
@@ -687,8 +666,7 @@ async def record_attempt(
     session: AsyncSession, notification_id: UUID, status: int | None, now: datetime, scale: float
 ) -> None:
     """A 2xx ends it; anything else (or no answer) is tried again on the schedule, 15 times."""
-    await begin_write(session)
-    try:
+    async with write_transaction(session):
         row = await session.get(SandboxNotification, notification_id, populate_existing=True)
         assert row is not None
         row.attempts += 1
@@ -699,10 +677,6 @@ async def record_attempt(
             row.given_up = True
         else:
             row.next_at = now + timedelta(seconds=RETRY_SCHEDULE[row.attempts - 1] * scale)
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
 
 
 async def recent(
