@@ -1,12 +1,14 @@
 """Command line: ``python -m portal migrate | seed | serve | makemigration | check-migrations |
 create-staff | link-doctor | unlock-staff | create-api-client | list-api-clients |
-retire-api-client | import-timetable | import-bills | record-no-shows | release-places``."""
+retire-api-client | import-timetable | import-bills | settle-payments | payments-report |
+record-no-shows | release-places``."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+from datetime import datetime
 from typing import Any
 
 import click
@@ -385,6 +387,42 @@ def record_no_shows_command() -> None:
     from portal.booking.cli import record_no_shows
 
     click.echo(f"{asyncio.run(record_no_shows())} appointments marked as missed")
+
+
+@cli.command("settle-payments")
+def settle_payments_command() -> None:
+    """Ask the gateway about open orders (settling those paid) and send the refunds asked for."""
+    from portal.payments.cli import settle_payments
+
+    done = asyncio.run(settle_payments())
+    click.echo(
+        f"{done.asked} orders asked about: {done.captured} paid, {done.closed} closed; "
+        f"{done.refunds_sent} refunds sent"
+    )
+
+
+@cli.command("payments-report")
+@click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day (default: today).")
+def payments_report_command(day: Any) -> None:
+    """The day's reconciliation: what we took and sent back, against the gateway's records.
+    Exit status 1 when they differ."""
+    from portal.payments.cli import report_day
+    from portal.settings import get_settings
+
+    settings = get_settings()
+    wanted = day.date() if day else datetime.now(settings.i18n.zone).date()
+    report = asyncio.run(report_day(wanted, settings))
+    click.echo(f"{report.day}: {report.orders} orders")
+    click.echo(
+        f"  taken:    ours {report.captured_cents / 100:.2f}, gateway {report.gateway_captured_cents / 100:.2f}"
+    )
+    click.echo(
+        f"  refunded: ours {report.refunded_cents / 100:.2f}, gateway {report.gateway_refunded_cents / 100:.2f}"
+    )
+    for line in report.differences:
+        click.echo(f"  DIFFERENT {line}")
+    click.echo("  balanced" if report.balanced else f"  {len(report.differences)} differences")
+    raise SystemExit(0 if report.balanced else 1)
 
 
 @cli.command("release-places")

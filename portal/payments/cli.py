@@ -1,16 +1,22 @@
-"""What the command line runs for payments (``python -m portal import-bills FILE.json``)."""
+"""What the command line runs for payments: ``import-bills FILE.json``, ``settle-payments`` and
+``payments-report [--day YYYY-MM-DD]``."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from portal.app import create_app
 from portal.core.actor import Actor
 from portal.db.engine import create_engine
+from portal.payments.connect import gateway_of
 from portal.payments.imports import import_bills
+from portal.payments.reconcile import DayReport, day_report
 from portal.payments.schemas import BillsResult, decode_bills
+from portal.payments.tasks import FollowUp, follow_up
 from portal.settings import Settings, get_settings
 
 
@@ -25,3 +31,20 @@ async def import_file(path: str | Path, settings: Settings | None = None) -> Bil
             return await import_bills(session, payload, actor)
     finally:
         await engine.dispose()
+
+
+async def settle_payments(settings: Settings | None = None) -> FollowUp:
+    """One round of the payments follow-up, by hand: open orders asked about, refunds sent."""
+    app = create_app(settings or get_settings())
+    async with app.lifespan():
+        return await follow_up(app)
+
+
+async def report_day(day: date, settings: Settings | None = None) -> DayReport:
+    """The day's reconciliation against the gateway."""
+    app = create_app(settings or get_settings())
+    async with app.lifespan():
+        state = app.state
+        gateway = await gateway_of(app)
+        async with state.db_sessions() as session:
+            return await day_report(session, gateway, day, state.clock.zone)

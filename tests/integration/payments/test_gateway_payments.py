@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select, update
 
 from portal.audit.models import AuditEvent
+from portal.payments.connect import gateway_of
 from portal.payments.models import (
     CAPTURED,
     EXTRA,
@@ -25,6 +26,7 @@ from portal.payments.models import (
     PayOrder,
     Refund,
 )
+from portal.payments.reconcile import DayReport, day_report
 from portal.payments.wechatpay import encrypt_resource, sign, signed_headers
 from tests.integration.payments.conftest import AUTH, count, lab_bill, send
 from tests.support.client import PortalClient
@@ -325,3 +327,41 @@ def test_a_voided_line_of_a_bill_paid_on_the_phone_comes_back_in_part(
     # Voiding it again gives nothing more back.
     client.post("/api/v1/bills/L-8/voids", json={"lines": ["2"]}, headers=AUTH)
     assert count(client, Refund) == 1
+
+
+def _report(client: PortalClient) -> DayReport:
+    async def run() -> DayReport:
+        state = client.app.state
+        gateway = await gateway_of(client.app)
+        async with state.db_sessions() as session:
+            return await day_report(session, gateway, state.clock.today(), state.clock.zone)
+
+    assert client.blocking_portal is not None
+    return client.blocking_portal.call(run)
+
+
+def test_the_days_report_matches_the_gateway_and_names_what_does_not(
+    client: PortalClient, family: dict[str, dict[str, str]]
+) -> None:
+    send(
+        client, lab_bill("L-9", family["self"]["card"]), lab_bill("L-10", family["mother"]["card"])
+    )
+    client.get(pay_through(client, family["self"]["id"]))
+    client.get(pay_through(client, family["mother"]["id"]))
+    client.post("/api/v1/bills/L-9/voids", json={"lines": ["1"]}, headers=AUTH)
+    follow(client)
+    deliver(client)
+    report = _report(client)
+    assert report.orders == 2 and report.balanced, report.differences
+    assert report.captured_cents == report.gateway_captured_cents == 15_200
+    assert report.refunded_cents == report.gateway_refunded_cents == 2_500
+
+    async def forget_a_capture(db: Any) -> None:  # a capture we lost track of
+        order = await db.scalar(select(PayOrder).order_by(PayOrder.created_at).limit(1))
+        order.status = "open"
+        await db.commit()
+
+    client.db(forget_a_capture)
+    report = _report(client)
+    assert not report.balanced and report.captured_cents == 7_600
+    assert "we recorded 0 fen taken, the gateway 7600 fen" in report.differences[0]
