@@ -22,6 +22,7 @@ SECTIONS = {
     "booking-answers": ("Booking: what each answer of the surge costs", "bench.booking_answers"),
     "queue-phones": ("Queue status: 3,000 phones polling", "bench.queue_phones"),
     "queue-scans": ("Scans per second at the triage desk", "bench.queue_scans"),
+    "payments": ("Payments: notifications and the pay page", "bench.payments"),
 }
 
 

@@ -237,6 +237,11 @@ def _check(order: PayOrder, paid: Transaction, gateway: Gateway) -> None:
         )
 
 
+class _NowExtra(Exception):
+    """The bills were unpaid but now come to another amount than the order: taken again as an
+    extra capture (a fresh transaction: the settlement's count is undone)."""
+
+
 async def capture(
     session: AsyncSession,
     settlement: Settlement,
@@ -245,41 +250,79 @@ async def capture(
     *,
     now: datetime,
     by: str,
+    nonce: str | None = None,
+    event: tuple[str, str] = ("", ""),
 ) -> Captured:
     """The gateway says this order is paid: take it, once. ``by`` says who reported it (the
-    notification, the return page, the follow-up) for the audit log. Raises UnknownOrder or
-    Mismatch, and changes nothing then."""
-    order = await session.scalar(select(PayOrder).where(PayOrder.out_trade_no == paid.out_trade_no))
-    await session.commit()
-    if order is None:
-        raise UnknownOrder(f"no order {paid.out_trade_no!r}")
-    _check(order, paid, gateway)
-    if not paid.is_paid:
-        return Captured(order)
+    notification, the return page, the follow-up) for the audit log; a notification's ``nonce``
+    (and its event id and type) is kept in the same transaction, so the same signed message
+    again is a replay (Replayed). Raises UnknownOrder or Mismatch, and changes nothing then.
+
+    One write transaction: the nonce, the order (the patient's lock on PostgreSQL), its bills,
+    the insurance count, the payment, the bills marked paid, the audit line."""
+    try:
+        return await _capture(session, settlement, gateway, paid, now, by, nonce, event, False)
+    except _NowExtra:
+        return await _capture(session, settlement, gateway, paid, now, by, nonce, event, True)
+
+
+async def _capture(
+    session: AsyncSession,
+    settlement: Settlement,
+    gateway: Gateway,
+    paid: Transaction,
+    now: datetime,
+    by: str,
+    nonce: str | None,
+    event: tuple[str, str],
+    extra: bool,
+) -> Captured:
     try:
         async with write_transaction(session):
-            await lock_key(session, f"pay:{order.patient_id}")
-            order = await _fresh(session, order.id)
-            if order.status == CAPTURED:
-                await session.commit()
-                return Captured(order, again=True)
-            bills = {
-                b.id: b
-                for b in await session.scalars(select(Bill).where(Bill.id.in_(order.bill_ids)))
-            }
-            in_turn = sorted(bills.values(), key=lambda b: (b.created_at, str(b.id)))
-            fits = len(bills) == len(order.lines) and all(b.status == UNPAID for b in in_turn)
-            if fits:
-                schemes, years = await schemes_and_years(session, [order.patient_id], now.year)
-                estimate = settlement.estimate_from(
-                    in_turn, schemes[order.patient_id], years.get(order.patient_id, YearSoFar())
+            if nonce is not None:
+                session.add(
+                    GatewayNotice(
+                        nonce=nonce,
+                        event_id=event[0],
+                        event_type=event[1],
+                        out_trade_no=paid.out_trade_no[:32],
+                    )
                 )
-                fits = sum(s.patient_cents for s in estimate.values()) == order.amount_cents
-            order.status = CAPTURED
-            order.transaction_id = (paid.transaction_id or "")[:32] or None
+                try:
+                    await session.flush()
+                except IntegrityError as exc:
+                    raise Replayed("this notification's nonce was used before") from exc
+            order = await session.scalar(
+                select(PayOrder).where(PayOrder.out_trade_no == paid.out_trade_no)
+            )
+            if order is None:
+                raise UnknownOrder(f"no order {paid.out_trade_no!r}")
+            _check(order, paid, gateway)
+            if not paid.is_paid:
+                return Captured(order)
+            if session.get_bind().dialect.name == "postgresql":
+                await lock_key(session, f"pay:{order.patient_id}")
+                await session.refresh(order, attribute_names=["status"])
+            if order.status == CAPTURED:
+                return Captured(order, again=True)
+            in_turn = list(
+                await session.scalars(
+                    select(Bill)
+                    .where(Bill.id.in_(order.bill_ids))
+                    .order_by(Bill.created_at, Bill.id)
+                )
+            )
+            fits = (
+                not extra
+                and len(in_turn) == len(order.lines)
+                and all(b.status == UNPAID for b in in_turn)
+            )
             refund = None
+            payment_id = None
             if fits:
                 shares = await settlement.settle(session, order.patient_id, in_turn, now.year)
+                if sum(s.patient_cents for s in shares.values()) != order.amount_cents:
+                    raise _NowExtra()
                 payment = Payment(
                     key=f"{order.gateway}:{order.out_trade_no}",
                     patient_id=order.patient_id,
@@ -291,7 +334,7 @@ async def capture(
                 )
                 session.add(payment)
                 await session.flush()
-                order.payment_id = payment.id
+                payment_id = payment.id
                 for bill in in_turn:
                     changed = await session.execute(
                         update(Bill)
@@ -307,7 +350,6 @@ async def capture(
                         raise Conflict("a bill changed under the patient's lock")
                 outcome, detail = "captured", f"{order.amount_cents} fen, {len(in_turn)} bills"
             else:
-                order.extra = True
                 refund = Refund(
                     out_refund_no=f"R{order.out_trade_no}",
                     order_id=order.id,
@@ -317,7 +359,15 @@ async def capture(
                 )
                 session.add(refund)
                 outcome = "extra"
-                detail = f"{order.amount_cents} fen captured for bills already paid or changed: refunding"
+                detail = (
+                    f"{order.amount_cents} fen captured for bills already paid or changed: "
+                    "refunding"
+                )
+            # One UPDATE of the order, flushed with the commit.
+            order.status = CAPTURED
+            order.transaction_id = (paid.transaction_id or "")[:32] or None
+            order.payment_id = payment_id
+            order.extra = refund is not None
             await record(
                 session,
                 GATEWAY_ACTOR,
@@ -327,7 +377,12 @@ async def capture(
                 detail=f"{order.out_trade_no} by {by}: {detail}",
             )
     except IntegrityError:  # the same order's payment, captured by another process just now
-        return Captured(await _fresh(session, order.id), again=True)
+        order = await session.scalar(
+            select(PayOrder).where(PayOrder.out_trade_no == paid.out_trade_no)
+        )
+        assert order is not None
+        await session.commit()
+        return Captured(order, again=True)
     return Captured(order, refund=refund)
 
 

@@ -235,7 +235,6 @@ async def notify(
     now = clock_of(request).now()
     try:
         notice = gateway.read_notification(request.headers, body)
-        await checkout.note_notice(db_session, notice.nonce, notice.event_id, notice.event_type)
         if notice.event_type.startswith("TRANSACTION."):
             done = await checkout.capture(
                 db_session,
@@ -244,10 +243,13 @@ async def notify(
                 transaction_from(notice.resource),
                 now=now,
                 by="notification " + notice.event_id,
+                nonce=notice.nonce,
+                event=(notice.event_id, notice.event_type),
             )
             if done.refund is not None:
                 await _send_refund(request, db_session, done.refund.id)
         elif notice.event_type.startswith("REFUND."):
+            await checkout.note_notice(db_session, notice.nonce, notice.event_id, notice.event_type)
             await checkout.refund_reported(db_session, refund_from(notice.resource), now)
         else:
             raise NotificationRefused(400, f"unknown event type {notice.event_type!r}")
