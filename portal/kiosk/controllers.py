@@ -33,6 +33,7 @@ from portal.core.clock import Clock
 from portal.core.errors import NotAllowed, RuleError
 from portal.core.i18n import gettext as _
 from portal.core.touchpoints import Touchpoint
+from portal.kiosk.bills import offer
 from portal.queue.dependencies import checkin_dependencies
 from portal.queue.services import CheckIn, CheckInService, NoAppointmentToday
 from portal.settings import Settings
@@ -248,8 +249,10 @@ async def scan(
     rate_limiter: NamedDependency[RateLimiter],
     settings: NamedDependency[Settings],
     clock: NamedDependency[Clock],
+    db_session: NamedDependency[AsyncSession],
 ) -> Template | Redirect:
-    """One scan: check the card, then check the patient in; the answer is for the patient."""
+    """One scan: check the card, then check the patient in; the answer is for the patient, with
+    what they have to pay (and a button to pay it here)."""
     if kiosk is None:
         return _not_a_kiosk()
     text = scanned_text(await request.form())
@@ -287,7 +290,11 @@ async def scan(
         "hospital": settings.app.hospital_name or _("Yimatong hospital"),
         "now": clock.local(clock.now()),
         "advice": None if result.accepted else patient_advice(result.outcome),
+        "due_bills": [],
+        "pay_pass": None,
     }
+    if result.accepted and result.patient_id is not None:
+        context.update(await offer(request, db_session, kiosk, result.patient_id, clock, settings))
     return Template("kiosk/index.html", context=context, headers=NO_STORE)
 
 
@@ -335,6 +342,8 @@ def _context(kiosk: Kiosk, settings: Settings) -> dict[str, Any]:
         "checkin": None,
         "refusal": None,
         "reset_seconds": RESET_SECONDS,
+        "due_bills": [],
+        "pay_pass": None,
     }
 
 

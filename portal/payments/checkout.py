@@ -40,6 +40,7 @@ from portal.payments.models import (
     CLOSED,
     CREATING,
     EXTRA,
+    NATIVE,
     OPEN,
     PAID,
     PROCESSING,
@@ -531,3 +532,27 @@ async def refunds_of_bill(session: AsyncSession, bill_id: UUID) -> list[Refund]:
             select(Refund).where(Refund.bill_id == bill_id).order_by(Refund.created_at)
         )
     )
+
+
+async def amount_due(
+    session: AsyncSession, settlement: Settlement, patient_id: UUID, year: int
+) -> tuple[list[Bill], int]:
+    """A patient's unpaid bills and what the patient pays of them (the insurance estimate
+    taken off): what a kiosk offers to pay. Reads only."""
+    bills = await unpaid_bills(session, patient_id)
+    if not bills:
+        return [], 0
+    schemes, years = await schemes_and_years(session, [patient_id], year)
+    shares = settlement.estimate_from(
+        bills, schemes[patient_id], years.get(patient_id, YearSoFar())
+    )
+    return bills, sum(s.patient_cents for s in shares.values())
+
+
+KIOSK_CHANNEL = NATIVE
+"""A kiosk shows the order's QR code for the patient's phone (WeChat Pay's Native payment)."""
+
+
+def is_open(order: PayOrder) -> bool:
+    """Not yet paid, and still payable (or not yet known to be closed)."""
+    return order.status in (CREATING, OPEN)

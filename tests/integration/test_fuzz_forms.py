@@ -116,6 +116,10 @@ FIELD_VALUES: dict[str, Strategy] = {
     "duplicates": st.integers(-5, 100).map(str),
     "drop_next": st.integers(-5, 10**6).map(str),
     "reorder": st.sampled_from(["on", "", "off"]),
+    # A kiosk's pass to pay for the patient it scanned: patient.issued.signature.
+    "pass": st.tuples(
+        UUIDS, st.integers(0, 2_000_000_000), st.from_regex(r"[0-9a-f]{32}", fullmatch=True)
+    ).map(lambda parts: ".".join(map(str, parts))),
 }
 """What a field holds when a person fills it in as meant (real objects where it names one; the
 account's own where it names a patient). Anything else comes from ANY_VALUE."""
@@ -234,6 +238,7 @@ SPECS: dict[str, Spec] = {
     "/staff/cover/{cover_id}/end": Spec((ADMIN, ADMIN, ADMIN, ANONYMOUS)),
     "/staff/kiosk": Spec((ADMIN, ADMIN, ADMIN, PATIENT), fields_of("name"), ends_login=True),
     "/kiosk": Spec((KIOSK, KIOSK, KIOSK, ANONYMOUS), fields_of("code")),
+    "/kiosk/pay": Spec((KIOSK, KIOSK, KIOSK, ANONYMOUS), fields_of("pass", "key")),
     "/ecard/reissue": Spec((PATIENT,), fields_of("patient")),
     "/booking/appointments": Spec((PATIENT,), fields_of("slot", "patient")),
     "/booking/waitlist": Spec((PATIENT,), fields_of("session", "patient")),

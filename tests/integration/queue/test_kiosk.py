@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.core.touchpoints import Role, Touchpoint
+from portal.payments.models import PayOrder
 from tests.conftest import StillClock
+from tests.integration.payments.conftest import lab_bill, send
 from tests.support.cards import card_of, deactivate_staff, live_code, make_staff, staff_login
 from tests.support.client import PortalClient
 from tests.support.people import id_number
@@ -202,3 +205,42 @@ def test_a_kiosk_scanning_too_fast_is_slowed_down(
     for _ in range(SCANS_PER_MINUTE):
         assert "请稍等" not in kiosk_scan(kiosk, "NOT-A-CARD").text
     assert "请稍等" in kiosk_scan(kiosk, "NOT-A-CARD").text
+
+
+def test_the_patient_pays_at_the_kiosk_with_the_phone_and_prints_the_slip(
+    kiosk: PortalClient,
+) -> None:
+    book(kiosk, YOUNG[0], 4)
+    card = card_of(kiosk, YOUNG[0]).card_number
+    assert send(kiosk, lab_bill("KIOSK-1", card, title="检验费 · 心血管内科")).status_code == 200
+    page = kiosk_scan(kiosk, live_code(kiosk, card_of(kiosk, YOUNG[0]))).text
+    offer = re.search(r'name="pass" value="([^"]+)".*?name="key" value="([^"]+)"', page, re.S)
+    assert offer and 'action="/kiosk/pay"' in page, page
+    pay_pass, key = offer.groups()
+    screen = kiosk.submit("/kiosk/pay", {"pass": pay_pass, "key": key})
+    assert screen.status_code == 200 and "<svg" in screen.text and 'class="kiosk-qr"' in screen.text
+    assert screen.headers["cache-control"] == "no-store"
+    order_id = re.search(r"/kiosk/pay/([0-9a-f-]{36})\?value=", screen.text)
+    assert order_id
+    status = f"/kiosk/pay/{order_id[1]}?value={pay_pass}"
+    assert 'data-outcome="paid"' not in kiosk.get(status).text
+    # The patient's phone scans the QR code: the sandbox's payer page, paid there.
+    checkout = re.search(r"/dev/pay/checkout/(wx[0-9a-f]+)", _qr_target(kiosk, order_id[1]))
+    assert checkout
+    assert kiosk.submit(f"/dev/pay/checkout/{checkout[1]}", {"action": "pay"}).status_code == 200
+    done = kiosk.get(status).text
+    assert 'data-outcome="paid"' in done and "data-print" in done
+    assert "检验科" in done and "¥76.00" in done  # what to do next, and what was paid
+    # A pass that was changed, or one for nobody, is refused.
+    assert kiosk.get(status.replace(pay_pass[:8], "00000000")).status_code == 404
+    assert kiosk.submit("/kiosk/pay", {"pass": pay_pass + "0", "key": key}).status_code == 404
+
+
+def _qr_target(client: PortalClient, order_id: str) -> str:
+    """What the kiosk's QR code holds (the order's Native code URL)."""
+
+    async def work(db: Any) -> str:
+        order = await db.get(PayOrder, UUID(order_id))
+        return str(order.pay_url)
+
+    return client.db(work)
