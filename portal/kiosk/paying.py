@@ -50,6 +50,7 @@ def _context(
         "steps": next_steps(bills) if order.payment_id else [],
         "qr_svg": ecard.qr_svg(code_url, label=_("Payment QR code")) if order.pay_url else "",
         "reset_seconds": PAY_RESET_SECONDS,
+        "receipt_code": None,
     }
 
 
@@ -131,8 +132,10 @@ async def paying(
         except (GatewayError, RuleError):
             pass  # still waiting; asked again in a moment
     bills = await checkout.bills_of_order(db_session, order)
+    receipt_code = await checkout.receipt_code_of(db_session, order.payment_id)
     await db_session.commit()
     context = _context(kiosk, order, value, request, bills)
+    context["receipt_code"] = receipt_code
     context["hospital"] = settings.app.hospital_name or settings.receipts.hospital_name
     context["now"] = clock.local(clock.now())
     template = "kiosk/_pay_status.html" if request.htmx else "kiosk/pay.html"

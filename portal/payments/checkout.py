@@ -556,3 +556,10 @@ KIOSK_CHANNEL = NATIVE
 def is_open(order: PayOrder) -> bool:
     """Not yet paid, and still payable (or not yet known to be closed)."""
     return order.status in (CREATING, OPEN)
+
+
+async def receipt_code_of(session: AsyncSession, payment_id: UUID | None) -> str | None:
+    """A payment's receipt verification code (printed on a kiosk's slip)."""
+    if payment_id is None:
+        return None
+    return await session.scalar(select(Payment.receipt_code).where(Payment.id == payment_id))

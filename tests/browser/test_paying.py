@@ -5,18 +5,26 @@ elder numbers on every page it passes, in both modes and both languages."""
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
+import time
 from datetime import date
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Page, expect
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import Browser, Page, expect
 
-from harness.server import LiveServer
+import ecard
+from harness.server import SERVER_SECRET, LiveServer
 from portal.accounts.idnumber import make_id_number
 from portal.api.seed import DEMO_HIS_TOKEN
-from tests.browser.test_bills import switch
+from portal.cards.keys import build_keyring
+from portal.settings import AppSettings, Settings
+from portal.staff.seed import DEMO_PASSWORD
+from tests.browser.test_bills import card_of, switch
 from tests.support.browser import KIOSK, add_member, audit_page, login, set_preferences
 
 
@@ -137,4 +145,70 @@ def test_the_daughter_pays_her_fathers_bills_from_her_office(
     page.goto(order_page)
     problems += audit_page(page, reflow_check=False)
     page.screenshot(path=str(artifacts / "pay_done_kiosk.png"), full_page=True)
+    assert not problems, "\n".join(problems)
+
+
+def test_a_patient_pays_at_the_lobby_kiosk_with_her_phone(
+    browser: Browser, page: Page, live_server: LiveServer, artifacts: Path, new_phone: str
+) -> None:
+    """Her son added her and the hospital billed her lab tests; at the lobby kiosk she scans her
+    card, chooses to pay, scans the kiosk's QR code with her phone and pays there; the kiosk
+    says paid, what to do next, and prints the slip."""
+    page.goto("/login")
+    page.wait_for_load_state("networkidle")
+    login(page, new_phone)
+    id_number = make_id_number("110101", date(1943, 9, 2), 282)
+    add_member(
+        page,
+        {"relationship": "parent", "name": "孙桂兰", "id_number": id_number, "phone": new_phone},
+    )
+    _fathers_bills(live_server.url, id_number)  # the same two bills, hers this time
+    number, generation = card_of(live_server.database_url, "孙桂兰")
+    keyring = build_keyring(
+        Settings(app=AppSettings(environment="development", secret_key=SERVER_SECRET))
+    )
+    problems: list[str] = []
+    lobby = browser.new_context(base_url=live_server.url, viewport=KIOSK)
+    phone_context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 390, "height": 844}
+    )
+    try:
+        kiosk = lobby.new_page()
+        kiosk.goto("/staff/login?next=/staff/kiosk")
+        kiosk.fill("#f-username", "nurse")
+        kiosk.fill("#f-password", DEMO_PASSWORD)
+        kiosk.locator("form[action='/staff/login'] button[type=submit]").click()
+        kiosk.wait_for_url("**/staff/kiosk")
+        kiosk.fill("#f-name", "门诊大厅 2 号机")
+        kiosk.locator("form[action='/staff/kiosk'] button[type=submit]").click()
+        kiosk.wait_for_url(re.compile(r"/kiosk$"))
+        kiosk.fill("#kiosk-code", ecard.issue_code(keyring, number, generation, time.time()))
+        kiosk.keyboard.press("Enter")
+        offer = kiosk.locator(".kiosk-pay-offer")
+        expect(offer).to_contain_text("¥123.00")
+        problems += audit_page(kiosk, reflow_check=False)
+        offer.get_by_role("button").click()
+        qr = kiosk.locator(".kiosk-qr svg")
+        expect(qr).to_be_visible()
+        expect(kiosk.locator("#kiosk-pay-status")).to_contain_text("¥123.00")
+        problems += audit_page(kiosk, reflow_check=False)
+        kiosk.screenshot(path=str(artifacts / "kiosk_pay_qr.png"), full_page=True)
+        (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.screenshot())))
+        assert "/dev/pay/checkout/" in found.text, found.text
+        # Her phone's camera opens the code: the gateway's page, where she pays.
+        phone = phone_context.new_page()
+        phone.goto(found.text)
+        phone.get_by_role("button", name="支付 ¥123.00").click()
+        expect(phone.locator(".result-line.ok")).to_be_visible()
+        # The kiosk sees it by itself within a few seconds.
+        paid = kiosk.locator("[data-outcome=paid]")
+        expect(paid).to_be_visible(timeout=15_000)
+        expect(paid).to_contain_text("请到门诊楼 2 层抽血")
+        expect(paid.locator(".receipt-code")).to_have_text(re.compile(r"^[0-9A-Z-]{19}$"))
+        expect(kiosk.locator("[data-print]")).to_be_visible()
+        problems += audit_page(kiosk, reflow_check=False)
+        kiosk.screenshot(path=str(artifacts / "kiosk_pay_done.png"), full_page=True)
+    finally:
+        lobby.close()
+        phone_context.close()
     assert not problems, "\n".join(problems)
