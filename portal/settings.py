@@ -495,6 +495,12 @@ class Settings:
                 f"set a long random value before listening on {host} (only 127.0.0.1 is served "
                 "with development values)"
             )
+        if self.payments.is_sandbox:
+            raise SettingsError(
+                "PORTAL_PAY_GATEWAY is the development sandbox, which marks bills paid without "
+                f"taking money; name a merchant account before listening on {host} "
+                "(PORTAL_PAY_GATEWAY=wechatpay and PORTAL_WECHATPAY_*)"
+            )
 
 
 def is_loopback(host: str) -> bool:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import ecard
 from portal.core.clock import Clock
-from portal.core.errors import RuleError
+from portal.core.errors import NotFound, RuleError
 from portal.core.i18n import gettext as _
 from portal.kiosk.bills import read_pass
 from portal.kiosk.controllers import NO_STORE, Kiosk, _not_a_kiosk, kiosk_dependencies
@@ -118,7 +118,13 @@ async def paying(
         return _not_a_kiosk()
     patient_id = read_pass(settings.app.secret_key, kiosk, value)
     order = await checkout.order_of(db_session, [patient_id], order_id)
-    if checkout.is_open(order):
+    if order.channel != checkout.KIOSK_CHANNEL:
+        raise NotFound(_("Please scan your card again."))
+    recently = (
+        order.checked_at is not None
+        and (clock.now() - order.checked_at).total_seconds() < checkout.RECHECK_SECONDS
+    )
+    if checkout.is_open(order) and not recently:
         try:
             done = await checkout.refresh(
                 db_session,

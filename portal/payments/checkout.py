@@ -142,6 +142,7 @@ async def open_order(
         for order in await session.scalars(
             select(PayOrder).where(
                 PayOrder.patient_id == patient_id,
+                PayOrder.channel == channel,
                 PayOrder.status.in_((CREATING, OPEN)),
                 PayOrder.expires_at > now + timedelta(minutes=1),
                 PayOrder.amount_cents == amount,
@@ -549,6 +550,8 @@ async def amount_due(
     return bills, sum(s.patient_cents for s in shares.values())
 
 
+RECHECK_SECONDS = 2
+"""A page watching an order (the return page, the kiosk) asks the gateway at most this often."""
 KIOSK_CHANNEL = NATIVE
 """A kiosk shows the order's QR code for the patient's phone (WeChat Pay's Native payment)."""
 
@@ -563,3 +566,15 @@ async def receipt_code_of(session: AsyncSession, payment_id: UUID | None) -> str
     if payment_id is None:
         return None
     return await session.scalar(select(Payment.receipt_code).where(Payment.id == payment_id))
+
+
+async def refunds_of_payment(session: AsyncSession, payment_id: UUID) -> list[Refund]:
+    """What went back of one payment taken through the gateway (shown on its receipt)."""
+    return list(
+        await session.scalars(
+            select(Refund)
+            .join(PayOrder, PayOrder.id == Refund.order_id)
+            .where(PayOrder.payment_id == payment_id)
+            .order_by(Refund.created_at)
+        )
+    )

@@ -197,12 +197,14 @@ def _return_to(request: Request[Any, Any, Any], redirect_url: str | None) -> str
     if any(ord(c) < 32 for c in redirect_url):
         return None
     parts = urlsplit(redirect_url)
-    if parts.scheme or parts.netloc:
-        if parts.scheme not in ("http", "https") or parts.netloc != request.url.netloc:
-            return None
-    elif not redirect_url.startswith("/") or redirect_url.startswith("//"):
+    if (parts.scheme or parts.netloc) and (
+        parts.scheme not in ("http", "https") or parts.netloc != request.url.netloc
+    ):
         return None
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not path.startswith("/") or path.startswith(("//", "/\\")):
+        return None
+    return path
 
 
 @get("/dev/pay/checkout/{prepay_id:str}", name="sandbox-checkout", include_in_schema=False)

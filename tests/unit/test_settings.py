@@ -16,6 +16,7 @@ from portal.settings import (
     BASE_DIR,
     DEVELOPMENT_SECRET,
     AppSettings,
+    PaymentSettings,
     Settings,
     SettingsError,
     get_settings,
@@ -201,7 +202,55 @@ def test_development_values_are_never_served_beyond_this_machine(host: str) -> N
 
 def test_real_values_may_be_served_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORTAL_SECRET_KEY", REAL_SECRET)
+    monkeypatch.setenv("PORTAL_PAY_GATEWAY", "wechatpay")
     Settings().check_exposure("0.0.0.0")
+
+
+def test_the_payment_sandbox_is_never_served_beyond_this_machine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It marks bills paid without taking money: a real secret is not enough."""
+    monkeypatch.setenv("PORTAL_SECRET_KEY", REAL_SECRET)
+    with pytest.raises(SettingsError, match="PORTAL_PAY_GATEWAY is the development sandbox"):
+        Settings().check_exposure("0.0.0.0")
+    Settings().check_exposure("127.0.0.1")
+
+
+def test_production_refuses_the_sandbox_and_an_incomplete_merchant_account(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with pytest.raises(SettingsError, match="sandbox takes no money"):
+        PaymentSettings().check(production=True)
+    PaymentSettings().check(production=False)
+    monkeypatch.setenv("PORTAL_PAY_GATEWAY", "wechatpay")
+    with pytest.raises(SettingsError, match=r"PORTAL_WECHATPAY_MCHID.*PORTAL_WECHATPAY_NOTIFY_URL"):
+        PaymentSettings().check(production=True)
+    key = tmp_path / "key.pem"
+    key.write_text("-----BEGIN PRIVATE KEY-----")
+    account = {
+        "MCHID": "1900000109",
+        "APPID": "wxd678efh567hg6787",
+        "MERCHANT_SERIAL": "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+        "MERCHANT_KEY_FILE": str(key),
+        "PLATFORM_SERIAL": "PUB_KEY_ID_0114232134912410000000000000",
+        "PLATFORM_KEY_FILE": str(key),
+        "API_V3_KEY": "short",
+        "NOTIFY_URL": "http://portal.hospital.cn/api/v1/payments/notify/wechatpay",
+    }
+    for name, value in account.items():
+        monkeypatch.setenv(f"PORTAL_WECHATPAY_{name}", value)
+    with pytest.raises(SettingsError, match="32-character API v3 key"):
+        PaymentSettings().check(production=True)
+    monkeypatch.setenv("PORTAL_WECHATPAY_API_V3_KEY", "0123456789abcdef0123456789abcdef")
+    with pytest.raises(SettingsError, match="https"):
+        PaymentSettings().check(production=True)
+    monkeypatch.setenv(
+        "PORTAL_WECHATPAY_NOTIFY_URL", "https://portal.hospital.cn/api/v1/payments/notify/wechatpay"
+    )
+    PaymentSettings().check(production=True)
+    monkeypatch.setenv("PORTAL_WECHATPAY_PLATFORM_KEY_FILE", str(tmp_path / "missing.pem"))
+    with pytest.raises(SettingsError, match="no file"):
+        PaymentSettings().check(production=True)
 
 
 def test_an_sms_gateway_without_its_address_or_token_is_refused_at_start_up(

@@ -36,12 +36,10 @@ from portal.payments.gateway import (
 )
 from portal.payments.models import CREATING, H5, OPEN, PayOrder
 from portal.payments.next_steps import next_steps
-from portal.web.dependencies import clock_of, settings_of
+from portal.web.dependencies import clock_of, rate_limiter_of, settings_of
 
 logger = logging.getLogger("portal.payments")
 MAX_NOTIFICATION_BYTES = 64 * 1024
-RECHECK_SECONDS = 2
-"""The return page asks the gateway at most this often about one order."""
 
 
 def _unavailable() -> ServiceUnavailableException:
@@ -120,7 +118,10 @@ async def _looked_at(
     now = clock_of(request).now()
     if order.status not in (CREATING, OPEN):
         return order
-    if order.checked_at is not None and (now - order.checked_at).total_seconds() < RECHECK_SECONDS:
+    if (
+        order.checked_at is not None
+        and (now - order.checked_at).total_seconds() < checkout.RECHECK_SECONDS
+    ):
         return order
     try:
         gateway = await gateway_of(request.app)
@@ -158,12 +159,17 @@ async def order_page(
     """Where the gateway's page comes back to: paid (with the receipt and what to do next),
     still waiting (asked again every few seconds), or not paid."""
     family = await patient_service.family_on_page(account_id)
-    order = await checkout.order_of(db_session, [m.id for m in family], order_id)
+    # Asking the gateway may write (a capture): whose order it is, read fresh, not kept.
+    order = await checkout.order_of(
+        db_session, await patient_service.patient_ids_of(account_id), order_id
+    )
     order = await _looked_at(request, db_session, order)
     bills = await checkout.bills_of_order(db_session, order)
     refunds = await checkout.refunds_of_order(db_session, order)
     await db_session.commit()
-    member = next(m for m in family if m.id == order.patient_id)
+    member = next((m for m in family if m.id == order.patient_id), None)
+    if member is None:
+        raise NotFound(_("There is no such payment."))
     context = {
         "order": order,
         "member": member,
@@ -176,9 +182,16 @@ async def order_page(
     return Template("payments/order.html", context=context)
 
 
-def _fail(status: int, message: str) -> Response[dict[str, str]]:
-    """WeChat Pay's answer when a notification is not taken: it will send it again."""
+def _fail(status: int) -> Response[dict[str, str]]:
+    """WeChat Pay's answer when a notification is not taken (it will send it again). Why is in
+    the log and the audit trail, not in the answer to whoever sent it."""
+    message = "signature refused" if status == 401 else "notification refused"
     return Response({"code": "FAIL", "message": message}, status_code=status)
+
+
+REFUSALS_AUDITED_PER_MINUTE = 60
+"""Per sending address: beyond this, refusals are still refused and logged, but not each written
+to the audit trail (a flood of junk must not become a flood of writes)."""
 
 
 async def _refused(
@@ -190,6 +203,12 @@ async def _refused(
 ) -> Response[dict[str, str]]:
     """Record a refused notification (in its own transaction) and answer it."""
     await session.rollback()
+    address = request.client.host if request.client else "unknown"
+    logger.warning("payment notification refused (%d): %s", status, reason)
+    if not await rate_limiter_of(request).hit(
+        f"notify-refused:{address}", REFUSALS_AUDITED_PER_MINUTE, 60
+    ):
+        return _fail(status)
     actor = Actor(
         kind="system",
         id=gateway_name[:40],
@@ -205,8 +224,7 @@ async def _refused(
     except BaseException:
         await session.rollback()
         raise
-    logger.warning("payment notification refused (%d): %s", status, reason)
-    return _fail(status, reason)
+    return _fail(status)
 
 
 @post(
@@ -214,6 +232,7 @@ async def _refused(
     name="payments-notify",
     include_in_schema=False,
     status_code=200,
+    request_max_body_size=MAX_NOTIFICATION_BYTES,
 )
 async def notify(
     request: Request[Any, Any, Any],
@@ -249,8 +268,10 @@ async def notify(
             if done.refund is not None:
                 await _send_refund(request, db_session, done.refund.id)
         elif notice.event_type.startswith("REFUND."):
-            await checkout.note_notice(db_session, notice.nonce, notice.event_id, notice.event_type)
+            # Checked and applied first (a refusal leaves nothing behind; applying is
+            # idempotent), then the nonce kept: the same message again is a replay.
             await checkout.refund_reported(db_session, refund_from(notice.resource), now)
+            await checkout.note_notice(db_session, notice.nonce, notice.event_id, notice.event_type)
         else:
             raise NotificationRefused(400, f"unknown event type {notice.event_type!r}")
     except NotificationRefused as exc:

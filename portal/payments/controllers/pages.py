@@ -21,7 +21,7 @@ from portal.audit.services import record
 from portal.core.i18n import get_locale, use_locale
 from portal.core.i18n import gettext as _
 from portal.db.transactions import begin_write
-from portal.payments.checkout import refunds_of_bill
+from portal.payments.checkout import refunds_of_bill, refunds_of_payment
 from portal.payments.desk import settlement_of
 from portal.payments.insurance import (
     INSURANCE_TABLES,
@@ -270,7 +270,11 @@ async def receipt_page(
     family = await patient_service.family_on_page(account_id)
     receipt = await receipt_of(db_session, [m.id for m in family], payment_id)
     member = next(m for m in family if m.id == receipt.payment.patient_id)
-    return Template("payments/receipt.html", context={"receipt": receipt, "member": member})
+    refunds = await refunds_of_payment(db_session, payment_id)
+    return Template(
+        "payments/receipt.html",
+        context={"receipt": receipt, "member": member, "refunds": refunds},
+    )
 
 
 @get(

@@ -187,6 +187,11 @@ def test_serve_refuses_to_listen_beyond_this_machine_while_demo_tokens_work(
     get_settings.cache_clear()
     refused = invoke(cli(), ["serve", "--host", "0.0.0.0"])
     assert refused.exit_code == 2
+    assert "PORTAL_PAY_GATEWAY is the development sandbox" in refused.output
+    environment.setenv("PORTAL_PAY_GATEWAY", "wechatpay")
+    get_settings.cache_clear()
+    refused = invoke(cli(), ["serve", "--host", "0.0.0.0"])
+    assert refused.exit_code == 2
     assert "Demo HIS, Demo scanner hold the demo's published tokens" in refused.output
 
     from portal.__main__ import _published_clients

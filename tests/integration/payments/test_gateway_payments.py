@@ -28,6 +28,7 @@ from portal.payments.models import (
 )
 from portal.payments.reconcile import DayReport, day_report
 from portal.payments.wechatpay import encrypt_resource, sign, signed_headers
+from portal.paysandbox.models import SandboxRefund
 from tests.integration.payments.conftest import AUTH, count, lab_bill, send
 from tests.support.client import PortalClient
 from tests.support.paying import (
@@ -324,6 +325,9 @@ def test_a_voided_line_of_a_bill_paid_on_the_phone_comes_back_in_part(
     assert refund.status == REFUNDED_OK
     (bill,) = _bills(client)
     assert bill.status == PAID and bill.total_cents == 2800
+    (payment,) = client.db(lambda db: _all(db, Payment))
+    receipt = client.get(f"/receipts/{payment.id}").text
+    assert "¥48.00" in receipt and "已原路退回" in receipt
     # Voiding it again gives nothing more back.
     client.post("/api/v1/bills/L-8/voids", json={"lines": ["2"]}, headers=AUTH)
     assert count(client, Refund) == 1
@@ -365,3 +369,43 @@ def test_the_days_report_matches_the_gateway_and_names_what_does_not(
     report = _report(client)
     assert not report.balanced and report.captured_cents == 7_600
     assert "we recorded 0 fen taken, the gateway 7600 fen" in report.differences[0]
+
+
+def test_a_refund_asked_for_again_and_again_goes_back_once(
+    client: PortalClient, family: dict[str, dict[str, str]]
+) -> None:
+    send(client, lab_bill("L-11", family["self"]["card"]))
+    client.get(pay_through(client, family["self"]["id"]))
+    client.post("/api/v1/bills/L-11/voids", json={"lines": ["3"]}, headers=AUTH)
+    (refund,) = client.db(lambda db: _all(db, Refund))
+
+    async def ask_again(db: Any) -> None:  # what a retry after a lost answer does
+        await db.execute(update(Refund).values(status="requested"))
+        await db.commit()
+
+    for _ in range(3):
+        follow(client)
+        client.db(ask_again)
+    follow(client)
+    deliver(client)
+    deliver(client)
+    assert client.db(lambda db: _all(db, SandboxRefund))[0].amount_refund == 300
+    assert len(client.db(lambda db: _all(db, SandboxRefund))) == 1
+    (refund,) = client.db(lambda db: _all(db, Refund))
+    assert refund.status == REFUNDED_OK and refund.amount_cents == 300
+
+
+def test_the_sandbox_sends_the_browser_back_only_to_this_site(
+    client: PortalClient, family: dict[str, dict[str, str]]
+) -> None:
+    send(client, lab_bill("L-12", family["self"]["card"]))
+    checkout, _back = checkout_of(start(client, family["self"]["id"]))
+    for elsewhere in (
+        "https://evil.example/x",
+        "//evil.example/x",
+        "http://testserver.local//evil.example/x",
+        "/\\\\evil.example",
+        "javascript:alert(1)",
+    ):
+        answer = payer(client, checkout, "cancel", elsewhere)
+        assert answer.status_code == 200, (elsewhere, answer.headers.get("location"))

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
+from portal.core.clock import FrozenClock
 from portal.core.touchpoints import Role, Touchpoint
 from portal.payments.models import PayOrder
 from tests.conftest import StillClock
@@ -208,7 +209,7 @@ def test_a_kiosk_scanning_too_fast_is_slowed_down(
 
 
 def test_the_patient_pays_at_the_kiosk_with_the_phone_and_prints_the_slip(
-    kiosk: PortalClient,
+    kiosk: PortalClient, clock: FrozenClock
 ) -> None:
     book(kiosk, YOUNG[0], 4)
     card = card_of(kiosk, YOUNG[0]).card_number
@@ -228,6 +229,8 @@ def test_the_patient_pays_at_the_kiosk_with_the_phone_and_prints_the_slip(
     checkout = re.search(r"/dev/pay/checkout/(wx[0-9a-f]+)", _qr_target(kiosk, order_id[1]))
     assert checkout
     assert kiosk.submit(f"/dev/pay/checkout/{checkout[1]}", {"action": "pay"}).status_code == 200
+    assert 'data-outcome="paid"' not in kiosk.get(status).text  # asked a moment ago: not again
+    clock.advance(seconds=3)
     done = kiosk.get(status).text
     assert 'data-outcome="paid"' in done and "data-print" in done
     assert "检验科" in done and "¥76.00" in done  # what to do next, and what was paid
