@@ -7,7 +7,6 @@ it in several processes at once does each thing once.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -18,6 +17,7 @@ from litestar import Litestar
 from portal.booking.fullness import FullSlotReadings
 from portal.booking.noshows import NoShowService
 from portal.booking.waitlist import Housekeeping, WaitlistService
+from portal.web.periodic import every
 
 logger = logging.getLogger("portal.booking")
 
@@ -34,37 +34,26 @@ async def run_housekeeping(app_state: Any) -> tuple[int, Housekeeping]:
     return no_shows, done
 
 
-async def _loop(app: Litestar, every: int) -> None:
-    while True:
-        await asyncio.sleep(every)
-        try:
-            no_shows, done = await run_housekeeping(app.state)
-            if no_shows or done.offers_expired or done.places_released:
-                logger.info(
-                    "booking housekeeping: %d no-shows, %d offers expired, %d places released",
-                    no_shows,
-                    done.offers_expired,
-                    done.places_released,
-                )
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # keep going: the next round may well succeed
-            logger.exception("booking housekeeping failed")
-
-
 @contextlib.asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     """Keep this process's readings of full slots, and start the housekeeping loop (unless
     PORTAL_BOOKING_HOUSEKEEPING_SECONDS is 0)."""
     app.state.full_slot_readings = FullSlotReadings()
-    every = app.state.settings.booking.housekeeping_seconds
-    if every <= 0:
+
+    async def housekeeping_round() -> None:
+        no_shows, done = await run_housekeeping(app.state)
+        if no_shows or done.offers_expired or done.places_released:
+            logger.info(
+                "booking housekeeping: %d no-shows, %d offers expired, %d places released",
+                no_shows,
+                done.offers_expired,
+                done.places_released,
+            )
+
+    async with every(
+        app.state.settings.booking.housekeeping_seconds,
+        housekeeping_round,
+        name="booking-housekeeping",
+        logger=logger,
+    ):
         yield
-        return
-    task = asyncio.create_task(_loop(app, every), name="booking-housekeeping")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -42,7 +42,6 @@ from portal.payments.models import (
     EXTRA,
     NATIVE,
     OPEN,
-    PAID,
     PROCESSING,
     REFUND_FAILED,
     REFUNDED_OK,
@@ -56,7 +55,7 @@ from portal.payments.models import (
     PayOrderBill,
     Refund,
 )
-from portal.payments.window import MAX_PAYMENT_CENTS, check_key, unpaid_bills
+from portal.payments.window import MAX_PAYMENT_CENTS, check_key, mark_bills_paid, unpaid_bills
 
 GATEWAY_ACTOR = Actor(kind="system", id="gateway", name="WeChat Pay")
 
@@ -337,19 +336,8 @@ async def _capture(
                 session.add(payment)
                 await session.flush()
                 payment_id = payment.id
-                for bill in in_turn:
-                    changed = await session.execute(
-                        update(Bill)
-                        .where(Bill.id == bill.id, Bill.status == UNPAID)
-                        .values(
-                            status=PAID,
-                            payment_id=payment.id,
-                            insurance_cents=shares[bill.id].insurance_cents,
-                        )
-                        .execution_options(synchronize_session=False)
-                    )
-                    if changed.rowcount != 1:  # type: ignore[attr-defined]
-                        raise Conflict("a bill changed under the patient's lock")
+                if not await mark_bills_paid(session, in_turn, payment.id, shares):
+                    raise Conflict("a bill changed under the patient's lock")
                 outcome, detail = "captured", f"{order.amount_cents} fen, {len(in_turn)} bills"
             else:
                 refund = Refund(

@@ -8,7 +8,6 @@ number at the gateway however often it is asked for.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -23,6 +22,7 @@ from portal.payments.connect import gateway_of
 from portal.payments.gateway import GatewayError
 from portal.payments.insurance import settlement_from
 from portal.payments.models import CREATING, OPEN, PROCESSING, REQUESTED, PayOrder, Refund
+from portal.web.periodic import every
 
 logger = logging.getLogger("portal.payments")
 
@@ -86,30 +86,19 @@ async def follow_up(app: Litestar, *, older_than_seconds: int | None = None) -> 
     return FollowUp(asked, int(captured), int(closed), sent)
 
 
-async def _loop(app: Litestar, every: int) -> None:
-    while True:
-        await asyncio.sleep(every)
-        try:
-            done = await follow_up(app)
-            if done.asked or done.refunds_sent:
-                logger.info("payments follow-up: %s", done)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # keep going: the next round may well succeed
-            logger.exception("payments follow-up failed")
-
-
 @contextlib.asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     """Follow up every PORTAL_PAY_TASK_SECONDS (0: never; tests call ``follow_up``)."""
-    every = app.state.settings.payments.task_seconds
-    if every <= 0:
+
+    async def follow_up_round() -> None:
+        done = await follow_up(app)
+        if done.asked or done.refunds_sent:
+            logger.info("payments follow-up: %s", done)
+
+    async with every(
+        app.state.settings.payments.task_seconds,
+        follow_up_round,
+        name="payments-follow-up",
+        logger=logger,
+    ):
         yield
-        return
-    task = asyncio.create_task(_loop(app, every), name="payments-follow-up")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -11,7 +11,7 @@ one write lock). The insurance share is settled in the same transaction.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -25,7 +25,7 @@ from portal.core.actor import Actor
 from portal.core.errors import Conflict, RuleError
 from portal.core.i18n import gettext as _
 from portal.db.transactions import begin_write, lock_key
-from portal.payments.insurance import Settlement
+from portal.payments.insurance import Settlement, Share
 from portal.payments.models import PAID, PAYMENT_METHODS, UNPAID, Bill, Payment
 
 KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -52,6 +52,25 @@ async def unpaid_bills(session: AsyncSession, patient_id: UUID) -> list[Bill]:
             .order_by(Bill.created_at, Bill.id)
         )
     )
+
+
+async def mark_bills_paid(
+    session: AsyncSession, bills: Sequence[Bill], payment_id: UUID, shares: Mapping[UUID, Share]
+) -> bool:
+    """Each bill from unpaid to paid by this payment, with its settled insurance share, in the
+    caller's transaction. False when one was no longer unpaid (the caller rolls back)."""
+    for bill in bills:
+        changed = await session.execute(
+            update(Bill)
+            .where(Bill.id == bill.id, Bill.status == UNPAID)
+            .values(
+                status=PAID, payment_id=payment_id, insurance_cents=shares[bill.id].insurance_cents
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+    return True
 
 
 class AmountChanged(Conflict):
@@ -127,21 +146,10 @@ async def take_payment(
             await session.flush()
         except IntegrityError as exc:  # the same form, for another patient, a moment ago
             raise RuleError(_("This payment form is out of date: scan the card again.")) from exc
-        for bill in bills:
-            changed = await session.execute(
-                update(Bill)
-                .where(Bill.id == bill.id, Bill.status == UNPAID)
-                .values(
-                    status=PAID,
-                    payment_id=payment.id,
-                    insurance_cents=shares[bill.id].insurance_cents,
-                )
-                .execution_options(synchronize_session=False)
+        if not await mark_bills_paid(session, bills, payment.id, shares):
+            raise Conflict(
+                _("Some of these bills were paid or changed a moment ago: scan the card again.")
             )
-            if changed.rowcount != 1:  # type: ignore[attr-defined]
-                raise Conflict(
-                    _("Some of these bills were paid or changed a moment ago: scan the card again.")
-                )
         await record(
             session,
             actor,

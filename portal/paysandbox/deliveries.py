@@ -9,7 +9,6 @@ once (the chaos control's duplicates are separate notifications on purpose).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -29,6 +28,7 @@ from portal.paysandbox.services import (
     record_attempt,
     rfc3339,
 )
+from portal.web.periodic import every
 
 logger = logging.getLogger("portal.paysandbox")
 
@@ -89,30 +89,20 @@ async def deliver_due(app: Litestar) -> int:
     return delivered
 
 
-async def _loop(app: Litestar, every: float) -> None:
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await deliver_due(app)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # keep going: the next round may well succeed
-            logger.exception("sandbox notifications failed")
-
-
 @contextlib.asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     """Send the sandbox's notifications every PORTAL_PAY_SANDBOX_TICK_SECONDS (development, with
     the sandbox gateway; 0 turns it off)."""
     settings = app.state.settings
-    every = settings.payments.sandbox_tick_seconds
-    if settings.app.is_production or not settings.payments.is_sandbox or every <= 0:
+    sandbox = settings.payments.is_sandbox and not settings.app.is_production
+
+    async def sandbox_round() -> None:
+        await deliver_due(app)
+
+    async with every(
+        settings.payments.sandbox_tick_seconds if sandbox else 0,
+        sandbox_round,
+        name="sandbox-notifications",
+        logger=logger,
+    ):
         yield
-        return
-    task = asyncio.create_task(_loop(app, every), name="sandbox-notifications")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
