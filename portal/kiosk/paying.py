@@ -126,14 +126,16 @@ async def paying(
     )
     if checkout.is_open(order) and not recently:
         try:
-            done = await checkout.refresh(
-                db_session,
-                settlement_from(request.app.state),
-                await gateway_of(request.app),
-                order,
-                now=clock.now(),
-                by=f"kiosk {kiosk.name}",
-            )
+            # A session of its own: a capture that rolls back must not expire the page's reading.
+            async with request.app.state.db_sessions() as own:
+                done = await checkout.refresh(
+                    own,
+                    settlement_from(request.app.state),
+                    await gateway_of(request.app),
+                    order,
+                    now=clock.now(),
+                    by=f"kiosk {kiosk.name}",
+                )
             order = done.order
         except (GatewayError, RuleError):
             pass  # still waiting; asked again in a moment

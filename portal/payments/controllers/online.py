@@ -36,7 +36,7 @@ from portal.payments.gateway import (
 )
 from portal.payments.models import CREATING, H5, OPEN, PayOrder
 from portal.payments.next_steps import next_steps
-from portal.web.dependencies import clock_of, rate_limiter_of, settings_of
+from portal.web.dependencies import clock_of, db_sessions_of, rate_limiter_of, settings_of
 
 logger = logging.getLogger("portal.payments")
 MAX_NOTIFICATION_BYTES = 64 * 1024
@@ -123,17 +123,20 @@ async def _looked_at(
         and (now - order.checked_at).total_seconds() < checkout.RECHECK_SECONDS
     ):
         return order
-    try:
-        gateway = await gateway_of(request.app)
-        done = await checkout.refresh(
-            session, settlement_of(request), gateway, order, now=now, by="the return page"
-        )
-    except (GatewayError, RuleError) as exc:  # the page still says "waiting"; asked again soon
-        logger.warning("could not ask the gateway about %s: %s", order.out_trade_no, exc)
-        return order
-    if done.refund is not None:
-        await _send_refund(request, session, done.refund.id)
-    return done.order
+    # A session of its own: a capture that rolls back (another report took it a moment ago)
+    # must not expire what the page has already read in the request's session.
+    async with db_sessions_of(request)() as own:
+        try:
+            gateway = await gateway_of(request.app)
+            done = await checkout.refresh(
+                own, settlement_of(request), gateway, order, now=now, by="the return page"
+            )
+        except (GatewayError, RuleError) as exc:  # the page says "waiting"; asked again soon
+            logger.warning("could not ask the gateway about %s: %s", order.out_trade_no, exc)
+            return order
+        if done.refund is not None:
+            await _send_refund(request, own, done.refund.id)
+        return done.order
 
 
 async def _send_refund(

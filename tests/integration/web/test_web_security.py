@@ -22,10 +22,11 @@ SOME_ID = "0195a0b1-7c3e-7d2a-9f00-123456789abc"
 
 
 def unsafe_routes(client: PortalClient) -> list[tuple[str, str]]:
-    """Every (method, path) the app answers that changes something; the API has its own auth."""
+    """Every (method, path) the app answers that changes something; the API has its own auth, and
+    so has the payment sandbox's (every request signed by the merchant's key)."""
     found = []
     for route in client.app.routes:
-        if not isinstance(route, HTTPRoute) or route.path.startswith("/api/"):
+        if not isinstance(route, HTTPRoute) or route.path.startswith(("/api/", "/dev/pay/v3/")):
             continue
         path = re.sub(r"\{[^}]+\}", SOME_ID, route.path)
         found.extend((method, path) for method in sorted(route.methods & UNSAFE))
@@ -404,6 +405,10 @@ def test_the_outbox_is_404_in_production(app_client: ClientFactory) -> None:
     assert response.status_code == 404
     assert PHONE not in response.text
     assert "<html" in response.text
+    # The payment sandbox, too: its pages, its chaos controls and its API.
+    assert client.get("/dev/pay").status_code == 404
+    assert client.get("/dev/pay/checkout/wx0123").status_code == 404
+    assert client.post("/dev/pay/v3/pay/transactions/h5", content=b"{}").status_code == 404
 
 
 def test_the_outbox_shows_codes_in_development(app_client: ClientFactory) -> None:
